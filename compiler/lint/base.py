@@ -1,0 +1,59 @@
+"""What a lint rule is, and what it is given."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.diagnostics import Diagnostic, Severity
+from compiler.graph import StageGraph
+from compiler.source import Locator
+from compiler.spec.models import Spec
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class LintContext:
+    """Everything a rule may look at. `graph` is None when the graph phase found errors."""
+
+    spec: Spec
+    environments: Mapping[str, Spec]
+    graph: StageGraph | None
+    data: Any
+    locator: Locator
+
+    def strings(self) -> Iterator[tuple[Path, str]]:
+        """Every string in the spec file, keys included, with its data path."""
+        stack: list[tuple[Path, Any]] = [((), self.data)]
+        while stack:
+            path, value = stack.pop()
+            if isinstance(value, str):
+                yield path, value
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    yield (*path, key), key
+                    stack.append(((*path, key), item))
+            elif isinstance(value, list):
+                stack.extend(((*path, i), item) for i, item in enumerate(value))
+
+    def specs(self) -> Iterator[tuple[str | None, Spec]]:
+        """The base spec (None) and each environment's merged spec."""
+        yield None, self.spec
+        yield from sorted(self.environments.items())
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A lint rule: a stable code (never reused), a short name, a severity and a check.
+
+    `doc` is the rule module's docstring: what it finds, why it matters, and a failing and a
+    fixed example (```yaml blocks), shown by `mlops explain CODE` and tested."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    check: Callable[[LintContext], Iterable[Diagnostic]]
+    doc: str

@@ -1,0 +1,83 @@
+"""Encoders: the only way a value reaches a generated file.
+
+Each returns an `Encoded` string, and the template environment refuses anything else
+(`templating.py`), so a raw spec string can never be pasted into an output as code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from typing import Any
+
+
+class Encoded(str):
+    """Text already encoded for the place it is written to."""
+
+    __slots__ = ()
+
+
+# Plain YAML scalars that every YAML 1.1 and 1.2 reader takes as the same string.
+_PLAIN_SAFE = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*")
+_YAML_SPECIAL = re.compile(
+    r"(?i:y|n|yes|no|true|false|on|off|null|~|\.nan|\.inf|[-+]?\.inf)")
+
+
+def yaml_scalar(value: Any) -> Encoded:
+    """A YAML flow scalar for a string, number, boolean or null.
+
+    Strings are written plain when that is unambiguous, otherwise double-quoted with JSON's
+    escapes (a subset of YAML's), ASCII only, so no character can end the scalar early.
+    """
+    if value is None:
+        return Encoded("null")
+    if isinstance(value, bool):
+        return Encoded("true" if value else "false")
+    if isinstance(value, (int, float)):
+        return Encoded(json.dumps(value))
+    if not isinstance(value, str):
+        raise TypeError(f"cannot encode {type(value).__name__} as a YAML scalar")
+    if _PLAIN_SAFE.fullmatch(value) and not _YAML_SPECIAL.fullmatch(value):
+        return Encoded(value)
+    return Encoded(json.dumps(value, ensure_ascii=True))
+
+
+def yaml_string(value: Any) -> Encoded:
+    """Like `yaml_scalar`, but always a string in YAML: numbers and booleans are quoted."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    if _PLAIN_SAFE.fullmatch(text) and not _YAML_SPECIAL.fullmatch(text):
+        return Encoded(text)
+    return Encoded(json.dumps(text, ensure_ascii=True))
+
+
+def python_literal(value: Any) -> Encoded:
+    """A Python literal (str, int, float, bool, None, and lists/tuples/dicts of them)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return Encoded(repr(value))
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return Encoded(f"float({str(value)!r})")
+        return Encoded(repr(value))
+    if isinstance(value, (list, tuple)):
+        items = ", ".join(python_literal(v) for v in value)
+        return Encoded(f"[{items}]" if isinstance(value, list) else f"({items}{',' if len(value) == 1 else ''})")
+    if isinstance(value, dict):
+        items = ", ".join(f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items())
+        return Encoded("{" + items + "}")
+    raise TypeError(f"cannot encode {type(value).__name__} as a Python literal")
+
+
+def shell_word(value: str) -> Encoded:
+    """One POSIX shell word that the shell reads back as exactly `value`."""
+    return Encoded(shlex.quote(value))
+
+
+def json_text(value: Any) -> Encoded:
+    """Compact, key-sorted JSON: data for a script, never code."""
+    return Encoded(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True))
+
+
+def trusted(text: str) -> Encoded:
+    """Text the compiler itself produced (never spec data): an explicit, greppable opt-out."""
+    return Encoded(text)

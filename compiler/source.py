@@ -1,0 +1,333 @@
+"""Phase 1, source: bytes to plain data, with a way back from any data path to its line and column.
+
+The YAML is composed (not constructed) with libyaml when available, so every node keeps its
+marks; we then convert nodes to plain data ourselves, which lets us refuse what a spec never
+needs (tags, merge keys, duplicate keys) and keep positions without a second parse.
+Positions are looked up lazily through `Locator`, so a clean file pays nothing for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from compiler.diagnostics import Diagnostic, diag
+
+try:  # libyaml is about 7 times faster than the pure-Python parser.
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+DEFAULT_MAX_SIZE = 10 * 1024 * 1024
+MAX_DEPTH = 64
+ALIAS_BUDGET = 10_000  # nodes that aliases may expand to, in all
+# libyaml's composer recurses in C and crashes past ~30,000 levels: never hand it more than this.
+_SAFE_COMPOSE_DEPTH = 15_000
+
+Path = tuple[str | int, ...]
+Position = tuple[int, int]
+
+_TAG = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP = (
+    _TAG + t for t in ("str", "int", "float", "bool", "null", "timestamp")
+)
+_MAP, _SEQ, _MERGE = _TAG + "map", _TAG + "seq", _TAG + "merge"
+_CONFLICT = re.compile(r"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_constructor = yaml.constructor.SafeConstructor()
+
+
+class Locator:
+    """Finds the line and column of a data path in the composed node tree.
+
+    A path that does not exist (a default, a missing field) falls back to its nearest ancestor,
+    so every diagnostic has a position.
+    """
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self._root = root
+        self._index: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = {}
+
+    def _children(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        index = self._index.get(id(node))
+        if index is None:
+            index = {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+            self._index[id(node)] = index
+        return index
+
+    def node(self, path: Sequence[str | int]) -> tuple[yaml.Node | None, yaml.Node | None]:
+        """The deepest (key node, value node) found along `path`."""
+        key: yaml.Node | None = None
+        node = self._root
+        for part in path:
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                found = self._children(node).get(part)
+                if found is None:
+                    break
+                key, node = found
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if not 0 <= part < len(node.value):
+                    break
+                key, node = None, node.value[part]
+            else:
+                break
+        return key, node
+
+    def position(self, path: Sequence[str | int]) -> Position:
+        """Where the value at `path` starts (1-based)."""
+        _, node = self.node(path)
+        return _mark(node)
+
+    def key_position(self, path: Sequence[str | int]) -> Position:
+        """Where the key of the mapping entry at `path` starts; the value's position otherwise."""
+        key, node = self.node(path)
+        return _mark(key if key is not None else node)
+
+    def plain_text(self, path: Sequence[str | int]) -> str | None:
+        """The text of an unquoted scalar at exactly `path`, for "quote it" hints."""
+        key, node = self.node(path)
+        if isinstance(node, yaml.ScalarNode) and not node.style:  # '' (libyaml) or None: plain
+            return str(node.value)
+        return None
+
+
+def _mark(node: yaml.Node | None) -> Position:
+    if node is None:
+        return (1, 1)
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+@dataclass
+class Source:
+    """A loaded spec file: its data (None when it could not be read) and how to locate paths."""
+
+    path: str
+    text: str
+    sha256: str
+    data: Any
+    locator: Locator
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def load(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE) -> Source:
+    """Read a spec from bytes. Problems become diagnostics; `data` is None when any is fatal."""
+    sha256 = hashlib.sha256(raw).hexdigest()
+
+    def failed(*diagnostics: Diagnostic, text: str = "") -> Source:
+        return Source(path, text, sha256, None, Locator(None), list(diagnostics))
+
+    if len(raw) > max_size:
+        return failed(diag(
+            "MLP109", f"the file is {len(raw):,} bytes, over the limit of {max_size:,} bytes",
+            hint="split the spec, or raise the limit with --max-size BYTES",
+        ))
+    text, problem = _decode(raw)
+    if problem is not None:
+        return failed(problem)
+    problems = _scan_text(text)
+    if problems:
+        return failed(*problems, text=text)
+    if not text.strip() or all(not line.strip() or line.lstrip().startswith("#")
+                               for line in text.splitlines()):
+        return failed(diag("MLP112", "the file is empty",
+                           hint="run 'mlops init' for a commented starter spec"), text=text)
+    if _nesting_upper_bound(text) > _SAFE_COMPOSE_DEPTH and _event_depth(text) > MAX_DEPTH:
+        return failed(diag("MLP110", f"the YAML is nested more than {MAX_DEPTH} levels deep"),
+                      text=text)
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        return failed(_yaml_error(error, text), text=text)
+    except yaml.YAMLError as error:  # pragma: no cover - libyaml errors always carry marks
+        return failed(diag("MLP101", f"invalid YAML: {error}"), text=text)
+    converter = _Converter()
+    data = converter.convert(root)
+    locator = Locator(root)
+    if converter.diagnostics:
+        return Source(path, text, sha256, None, locator, converter.diagnostics)
+    return Source(path, text, sha256, data, locator)
+
+
+def _decode(raw: bytes) -> tuple[str, Diagnostic | None]:
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        start = error.start
+        line = raw.count(b"\n", 0, start) + 1
+        column = start - (raw.rfind(b"\n", 0, start) + 1) + 1
+        return "", diag("MLP106", f"the file is not valid UTF-8 (byte 0x{raw[start]:02x})",
+                        (line, column), hint="save the file as UTF-8")
+
+
+def _position_of(text: str, index: int) -> Position:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def _scan_text(text: str) -> list[Diagnostic]:
+    """Defects best found in the raw text, before YAML hides or misreads them."""
+    problems = []
+    nul = text.find("\x00")
+    if nul >= 0:
+        problems.append(diag("MLP107", "the file contains a NUL byte", _position_of(text, nul),
+                             hint="the file may be binary, or saved as UTF-16; save it as UTF-8"))
+    for match in _BIDI.finditer(text):
+        problems.append(diag(
+            "MLP108", f"bidirectional control character U+{ord(match.group()):04X} "
+            "can make the text read differently from what runs", _position_of(text, match.start()),
+            hint="delete the invisible character",
+        ))
+    for match in _CONFLICT.finditer(text):
+        problems.append(diag(
+            "MLP111", "git merge-conflict marker", _position_of(text, match.start()),
+            hint="resolve the merge conflict and remove the <<<<<<<, ======= and >>>>>>> lines",
+        ))
+    return problems
+
+
+def _nesting_upper_bound(text: str) -> int:
+    """A cheap bound on YAML nesting: block nesting needs a column per level, flow a bracket."""
+    widest = max((len(line) for line in text.splitlines()), default=0)
+    brackets = text.count("[") + text.count("{")
+    if brackets + widest <= _SAFE_COMPOSE_DEPTH:
+        return brackets + widest
+    depth = deepest = 0
+    for match in re.finditer(r"[\[\]{}]", text):
+        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    return deepest + widest
+
+
+def _event_depth(text: str) -> int:
+    """The exact nesting depth, from the event stream: slow, only for pathological files."""
+    depth = deepest = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                deepest = max(deepest, depth)
+                if deepest > MAX_DEPTH:
+                    break
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass  # compose reports the syntax error with its position
+    return deepest
+
+
+def _yaml_error(error: yaml.MarkedYAMLError, text: str) -> Diagnostic:
+    mark = error.problem_mark or error.context_mark
+    position = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = error.problem or "invalid YAML"
+    lines = text.splitlines()
+    found = lines[position[0] - 1][position[1] - 1:position[1]] if position[0] <= len(lines) else ""
+    if "expected a single document" in (error.context or ""):
+        return diag("MLP104", "the file holds more than one YAML document", position,
+                    hint="a spec is one document: remove the '---' line and what follows, "
+                         "or move it to its own file")
+    hint = None
+    if found == "\t" or "'\\t'" in problem:
+        hint = "YAML indentation must use spaces, not tabs"
+    elif "found character '@'" in problem or "found character '`'" in problem:
+        hint = "quote the value: it starts with a character YAML reserves"
+    elif "mapping values are not allowed" in problem:
+        hint = "a value containing ': ' must be quoted"
+    elif error.context:
+        hint = error.context
+    return diag("MLP101", f"invalid YAML: {problem}", position, hint=hint)
+
+
+class _Converter:
+    """Composed nodes to plain Python data, refusing what a spec has no use for."""
+
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+        self._seen: set[int] = set()
+        self._alias_nodes = 0
+        self._alias_depth = 0
+
+    def convert(self, node: yaml.Node) -> Any:
+        return self._node(node, 0)
+
+    def _node(self, node: yaml.Node, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            if depth == MAX_DEPTH + 1:
+                self._error("MLP110", f"the YAML is nested more than {MAX_DEPTH} levels deep", node)
+            return None
+        if isinstance(node, yaml.ScalarNode):
+            if self._alias_depth:
+                self._alias_nodes += 1
+            return self._scalar(node)
+        # An alias composes to the very same node object: the second visit is an alias.
+        aliased = id(node) in self._seen
+        self._seen.add(id(node))
+        if aliased:
+            self._alias_depth += 1
+        try:
+            if self._alias_depth:
+                self._alias_nodes += 1
+                if self._alias_nodes > ALIAS_BUDGET:
+                    if self._alias_nodes == ALIAS_BUDGET + 1:
+                        self._error("MLP105", f"anchors and aliases expand to more than "
+                                    f"{ALIAS_BUDGET:,} nodes", node,
+                                    hint="write the values out, or share them with 'defaults'")
+                    return None
+            if node.tag not in (_MAP, _SEQ):
+                self._error("MLP103", f"YAML tag {node.tag!r} is not allowed", node,
+                            hint="remove the tag: a spec holds plain mappings, lists and scalars")
+                return None
+            if isinstance(node, yaml.SequenceNode):
+                return [self._node(item, depth + 1) for item in node.value]
+            return self._mapping(node, depth)
+        finally:
+            if aliased:
+                self._alias_depth -= 1
+
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_seen: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                self._error("MLP113", "YAML merge keys ('<<') are not supported", key_node,
+                            hint="share common stage settings with 'defaults' instead")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._error("MLP114", "a mapping key must be a plain name, not a list or mapping",
+                            key_node)
+                continue
+            # Keys are names: take their text as written, so `on:` or `1:` never turn into
+            # a boolean or a number.
+            key = str(key_node.value)
+            if key in first_seen:
+                earlier = first_seen[key].start_mark
+                self._error("MLP102", f"duplicate key {key!r}", key_node,
+                            hint=f"the first {key!r} is at line {earlier.line + 1}; "
+                                 "YAML would silently keep only the last one")
+                continue
+            first_seen[key] = key_node
+            result[key] = self._node(value_node, depth + 1)
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        if tag == _STR or tag == _TIMESTAMP:  # dates stay text: no spec field wants a datetime
+            return node.value
+        if tag == _INT:
+            return _constructor.construct_yaml_int(node)
+        if tag == _FLOAT:
+            return _constructor.construct_yaml_float(node)
+        if tag == _BOOL:
+            return _constructor.construct_yaml_bool(node)
+        if tag == _NULL:
+            return None
+        self._error("MLP103", f"YAML tag {tag!r} is not allowed", node,
+                    hint="remove the tag, and quote the value if it should be text")
+        return None
+
+    def _error(self, code: str, message: str, node: yaml.Node, hint: str | None = None) -> None:
+        self.diagnostics.append(diag(code, message, _mark(node), hint=hint))

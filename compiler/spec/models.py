@@ -1,0 +1,254 @@
+"""The spec as pydantic models: strict, frozen, unknown keys forbidden. The model is the schema.
+
+`schemas/mlops.schema.json` is generated from `Spec` (see `compiler.schema`). Field descriptions
+here are what editors show on hover, so they are written for the person typing the spec.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from compiler.spec.types import (
+    Cron,
+    Duration,
+    EnvName,
+    Gate,
+    Name,
+    PositiveInt,
+    Quantity,
+    RelPath,
+    Scalar,
+    SecretName,
+)
+
+StageType = Literal["data", "features", "train", "evaluate", "deploy", "monitor", "task"]
+STAGE_TYPES: tuple[str, ...] = StageType.__args__  # type: ignore[attr-defined]
+# Fields an environment overlay may not change: they shape the graph, which is the same everywhere.
+GRAPH_FIELDS = ("needs", "inputs", "outputs", "type")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", regex_engine="python-re")
+
+
+class ParamSchema(Model):
+    """A run-time parameter with a JSON Schema; `default` is required."""
+
+    default: Scalar = Field(description="value used when a run does not override it")
+    type: Optional[Literal["string", "integer", "number", "boolean"]] = None
+    enum: Optional[list[Scalar]] = Field(None, min_length=1)
+    minimum: Optional[Union[int, float]] = None
+    maximum: Optional[Union[int, float]] = None
+    pattern: Optional[str] = None
+    description: Optional[str] = None
+
+
+Param = Union[Scalar, ParamSchema]
+
+
+class Resources(Model):
+    cpu: Optional[Quantity] = Field(None, description="cpu request and limit, e.g. \"2\" or 500m")
+    memory: Optional[Quantity] = Field(None, description="memory request and limit, e.g. 4Gi")
+    gpu: Optional[int] = Field(None, ge=0, le=64, description="number of GPUs")
+
+
+class Autoscale(Model):
+    min: int = Field(1, ge=1, le=1000)
+    max: int = Field(..., ge=1, le=1000)
+    cpu_percent: int = Field(80, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Autoscale":
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) must be at least min ({self.min})")
+        return self
+
+
+class Serve(Model):
+    """A long-running model server, rendered as a Deployment and a Service."""
+
+    image: Optional[str] = Field(None, min_length=1, description="server image; default: the stage image")
+    port: int = Field(8080, ge=1, le=65535)
+    replicas: int = Field(1, ge=0, le=1000)
+    health: str = Field("/healthz", pattern=r"^/[^\s]*$", description="HTTP path of the health check")
+    autoscale: Optional[Autoscale] = None
+
+
+class Stage(Model):
+    """One step of the pipeline."""
+
+    type: StageType = "task"
+    run: Optional[str] = Field(None, description="shell command, run by `sh -c`")
+    image: Optional[str] = Field(None, min_length=1)
+    needs: list[str] = Field(default_factory=list)
+    inputs: list[RelPath] = Field(default_factory=list)
+    outputs: list[RelPath] = Field(default_factory=list)
+    metrics: Optional[RelPath] = Field(None, description="JSON object of numbers the stage writes")
+    gate: list[Gate] = Field(default_factory=list)
+    env: dict[EnvName, str] = Field(default_factory=dict)
+    secrets: list[SecretName] = Field(default_factory=list)
+    resources: Optional[Resources] = None
+    retries: Optional[PositiveInt] = None
+    retry_delay: Optional[Duration] = None
+    timeout: Optional[Duration] = None
+    schedule: Optional[Cron] = None
+    matrix: dict[Name, list[Scalar]] = Field(default_factory=dict)
+    serve: Optional[Serve] = None
+
+    @field_validator("matrix")
+    @classmethod
+    def _axes_have_values(cls, matrix: dict[str, list[Scalar]]) -> dict[str, list[Scalar]]:
+        for axis, values in matrix.items():
+            if not values:
+                raise ValueError(f"matrix axis {axis!r} needs at least one value")
+        return matrix
+
+    @model_validator(mode="after")
+    def _run_or_serve(self) -> "Stage":
+        if self.serve is not None and self.type != "deploy":
+            raise ValueError("'serve' is only allowed on a stage of type 'deploy'")
+        if self.run is None and self.serve is None:
+            raise ValueError("a stage needs 'run' (a shell command); only a deploy stage with "
+                             "'serve' may leave it out")
+        return self
+
+
+class Defaults(Model):
+    """Values every stage inherits; a stage's own value wins, env and resources merge by key."""
+
+    image: Optional[str] = Field(None, min_length=1)
+    retries: Optional[PositiveInt] = None
+    retry_delay: Optional[Duration] = None
+    timeout: Optional[Duration] = None
+    resources: Optional[Resources] = None
+    env: dict[EnvName, str] = Field(default_factory=dict)
+    secrets: list[SecretName] = Field(default_factory=list)
+
+
+class Push(Model):
+    branches: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)
+
+
+class Triggers(Model):
+    schedule: Optional[Cron] = Field(None, description="5-field cron in UTC")
+    push: Optional[Push] = None
+    manual: bool = Field(True, description="allow starting a run by hand")
+
+
+RunsOn = Union[str, list[str]]
+
+
+class GithubTarget(Model):
+    path: RelPath = ".github/workflows"
+    runs_on: RunsOn = "ubuntu-24.04"
+    gpu_runs_on: Optional[RunsOn] = None
+
+
+class AirflowTarget(Model):
+    path: RelPath = "airflow/dags"
+    version: Literal[2, 3] = 3
+    operator: Literal["bash", "kubernetes"] = "bash"
+    workdir: Optional[str] = Field(
+        None, description="working directory of bash tasks; default: the repository root, "
+                          "found relative to the DAG file")
+    namespace: Optional[str] = Field(None, description="pod namespace for operator: kubernetes; "
+                                                       "default: targets.kubernetes.namespace")
+
+
+class Workspace(Model):
+    size: Quantity = "10Gi"
+    storage_class: Optional[str] = None
+
+
+class Toleration(Model):
+    key: str
+    operator: Literal["Exists", "Equal"] = "Exists"
+    value: Optional[str] = None
+    effect: Optional[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]] = None
+
+
+class KubernetesTarget(Model):
+    path: RelPath = "k8s"
+    namespace: str = Field("default", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+    service_account: Optional[str] = None
+    secret_name: Optional[str] = Field(
+        None, description="Kubernetes Secret holding the spec's secrets, one key per name; "
+                          "default: mlops-<pipeline>")
+    workspace: Workspace = Workspace()
+    gpu_node_selector: dict[str, str] = Field(default_factory=dict)
+    gpu_tolerations: list[Toleration] = Field(default_factory=list)
+
+
+class Targets(Model):
+    """Present: only the listed targets are built (`github: {}` builds GitHub with defaults)."""
+
+    github: Optional[GithubTarget] = None
+    airflow: Optional[AirflowTarget] = None
+    kubernetes: Optional[KubernetesTarget] = None
+
+
+class ServePatch(Model):
+    image: Optional[str] = Field(None, min_length=1)
+    port: Optional[int] = Field(None, ge=1, le=65535)
+    replicas: Optional[int] = Field(None, ge=0, le=1000)
+    health: Optional[str] = Field(None, pattern=r"^/[^\s]*$")
+    autoscale: Optional[Autoscale] = None
+
+
+class StagePatch(Model):
+    """What an environment may change in a stage: values, never the graph."""
+
+    run: Optional[str] = None
+    image: Optional[str] = Field(None, min_length=1)
+    metrics: Optional[RelPath] = None
+    gate: Optional[list[Gate]] = None
+    env: Optional[dict[EnvName, str]] = None
+    secrets: Optional[list[SecretName]] = None
+    resources: Optional[Resources] = None
+    retries: Optional[PositiveInt] = None
+    retry_delay: Optional[Duration] = None
+    timeout: Optional[Duration] = None
+    schedule: Optional[Cron] = None
+    matrix: Optional[dict[Name, list[Scalar]]] = None
+    serve: Optional[ServePatch] = None
+
+
+class KubernetesShortcut(Model):
+    namespace: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+class Environment(Model):
+    """A GitOps overlay, deep-merged over the spec (mappings merge, lists replace)."""
+
+    approval: bool = Field(False, description="require a human approval before deploy stages")
+    params: dict[str, Scalar] = Field(default_factory=dict, description="new default values")
+    env: dict[EnvName, str] = Field(default_factory=dict)
+    defaults: Optional[Defaults] = None
+    stages: dict[str, StagePatch] = Field(default_factory=dict)
+    targets: Optional[Targets] = None
+    kubernetes: Optional[KubernetesShortcut] = None
+
+
+class Spec(Model):
+    """An mlops.yaml file."""
+
+    model_config = ConfigDict(title="mlops.yaml", json_schema_extra={
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+    })
+
+    version: Literal[1] = Field(description="schema version of this file; 1 is the only one")
+    name: Name
+    description: str = ""
+    owner: str = ""
+    params: dict[Name, Param] = Field(default_factory=dict)
+    env: dict[EnvName, str] = Field(default_factory=dict)
+    secrets: list[SecretName] = Field(default_factory=list)
+    defaults: Defaults = Defaults()
+    triggers: Triggers = Triggers()
+    stages: dict[Name, Stage] = Field(min_length=1)
+    environments: dict[Name, Environment] = Field(default_factory=dict)
+    targets: Optional[Targets] = None

@@ -1,0 +1,71 @@
+"""Run-time parameters: their JSON Schema, and the check that defaults and overrides satisfy it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from compiler.diagnostics import Diagnostic, diag, quote
+from compiler.source import Locator
+from compiler.spec.models import Param, ParamSchema
+
+Loc = tuple[str | int, ...]
+_JSON_TYPE = {bool: "boolean", int: "integer", float: "number", str: "string"}
+
+
+def default_of(param: Param) -> bool | int | float | str:
+    return param.default if isinstance(param, ParamSchema) else param
+
+
+def json_schema(param: Param) -> dict[str, Any]:
+    """The JSON Schema of a param, with `type` inferred from the default when not given."""
+    if not isinstance(param, ParamSchema):
+        return {"type": _JSON_TYPE[type(param)]}
+    schema: dict[str, Any] = {"type": param.type or _JSON_TYPE[type(param.default)]}
+    for key in ("enum", "minimum", "maximum", "pattern", "description"):
+        value = getattr(param, key)
+        if value is not None:
+            schema[key] = value
+    return schema
+
+
+def env_text(value: bool | int | float | str) -> str:
+    """A param value as the text of an environment variable (SPEC.md: JSON spelling)."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def check(params: Mapping[str, Param], prefix: Loc, locator: Locator) -> list[Diagnostic]:
+    """Each schema is a valid JSON Schema and each default satisfies it (jsonschema)."""
+    if not any(isinstance(p, ParamSchema) for p in params.values()) and not prefix:
+        return []  # a bare default is valid by construction: skip importing jsonschema
+    import jsonschema
+
+    problems = []
+    for name, param in params.items():
+        schema = json_schema(param)
+        base_path: Loc = ("params", name)
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except jsonschema.SchemaError as error:
+            problems.append(diag("MLP129", f"param {name!r} has an invalid schema: "
+                                 f"{error.message}", locator.position((*prefix, *base_path))))
+            continue
+        if isinstance(param, ParamSchema) and param.minimum is not None \
+                and param.maximum is not None and param.minimum > param.maximum:
+            problems.append(diag("MLP129", f"param {name!r}: minimum {param.minimum} is greater "
+                                 f"than maximum {param.maximum}", locator.position(base_path)))
+            continue
+        value = default_of(param)
+        error = jsonschema.exceptions.best_match(
+            jsonschema.Draft202012Validator(schema).iter_errors(value))
+        if error is not None:
+            where = (*prefix, "params", name) if prefix else (
+                (*base_path, "default") if isinstance(param, ParamSchema) else base_path)
+            if prefix and locator.node(where)[1] is None:
+                where = prefix
+            problems.append(diag(
+                "MLP126", f"{'override' if prefix else 'default'} {quote(value)} of param "
+                f"{name!r} does not satisfy its schema: {error.message}", locator.position(where),
+                hint=f"the schema is {schema}"))
+    return problems

@@ -1,0 +1,67 @@
+"""Reusable annotated types of the spec: each carries its constraint and its JSON Schema."""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Annotated, Union
+
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
+
+NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
+ENV_NAME_PATTERN = r"^(?!MLOPS_)[A-Za-z_][A-Za-z0-9_]*$"
+SECRET_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# Kubernetes resource quantity (k8s.io/apimachinery resource.Quantity), as its OpenAPI states.
+QUANTITY_PATTERN = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+DURATION_PATTERN = r"^([0-9]+[smhd])+$"
+GATE_PATTERN = r"^\s*[A-Za-z_][A-Za-z0-9_.-]*\s*(>=|<=|==|!=|>|<)\s*-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME_PATTERN)]
+SecretName = Annotated[str, StringConstraints(pattern=SECRET_NAME_PATTERN)]
+Scalar = Union[bool, int, float, str]
+
+# Durations and cron expressions are checked by lint rules (MLP310, MLP309), which explain what
+# is wrong; the schema still carries the pattern so that editors flag them while typing.
+Duration = Annotated[str, WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN,
+                                          "description": "e.g. 30s, 5m, 2h, 1h30m"})]
+Cron = Annotated[str, WithJsonSchema({"type": "string", "description":
+                                      "5-field cron (UTC), or @hourly, @daily, @weekly, "
+                                      "@monthly, @yearly"})]
+Gate = Annotated[str, WithJsonSchema({"type": "string", "pattern": GATE_PATTERN,
+                                      "description": "'<metric> <op> <number>', e.g. 'auc >= 0.8'"})]
+
+
+def _quantity(value: Union[str, int, float]) -> str:
+    # `cpu: 1` and `cpu: 0.5` are how Kubernetes users write cpu; keep them, as text.
+    return value if isinstance(value, str) else repr(value)
+
+
+Quantity = Annotated[
+    Union[Annotated[str, StringConstraints(pattern=QUANTITY_PATTERN)], int, float],
+    AfterValidator(_quantity),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": QUANTITY_PATTERN},
+                              {"type": "number", "minimum": 0}],
+                    "description": "Kubernetes quantity, e.g. \"500m\", \"2\", 2Gi"}),
+]
+
+
+def _relative_path(value: str) -> str:
+    if not value or value.startswith("/") or value.startswith("\\"):
+        raise ValueError("must be a relative path inside the repository")
+    trailing = value.endswith("/")
+    normal = posixpath.normpath(value)
+    if normal == ".." or normal.startswith("../") or "\\" in value:
+        raise ValueError("must stay inside the repository: no '..' and no backslashes")
+    if normal == ".":
+        raise ValueError("must name a file or directory, not the repository root")
+    return normal + "/" if trailing else normal
+
+
+RelPath = Annotated[
+    str,
+    AfterValidator(_relative_path),
+    WithJsonSchema({"type": "string", "minLength": 1,
+                    "pattern": r"^(?![/\\])(?!.*\\)(?!(.*/)?\.\.(/|$)).+$",
+                    "description": "relative path; a directory ends with '/'"}),
+]
+PositiveInt = Annotated[int, Field(ge=0, le=1000)]

@@ -1,0 +1,349 @@
+"""Phase 2, validate: plain data to a frozen `Spec`, and one merged `Spec` per environment.
+
+Pydantic reports errors by `loc`; we translate each into one diagnostic at the line and column
+of the offending key or value, collapse the noise of union branches, and phrase it for a
+person ("did you mean", "quote it").
+"""
+
+from __future__ import annotations
+
+import copy
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from compiler.diagnostics import Diagnostic, diag, did_you_mean, quote
+from compiler.source import Locator
+from compiler.spec import params as param_rules
+from compiler.spec.models import GRAPH_FIELDS, Spec
+from compiler.spec.types import (
+    ENV_NAME_PATTERN,
+    NAME_PATTERN,
+    QUANTITY_PATTERN,
+    SECRET_NAME_PATTERN,
+)
+
+Loc = tuple[str | int, ...]
+TARGET_NAMES = ("github", "airflow", "kubernetes")
+
+_TYPE_WORDS = {
+    "string_type": "text", "int_type": "an integer", "float_type": "a number",
+    "bool_type": "true or false", "dict_type": "a mapping", "list_type": "a list",
+    "model_type": "a mapping", "model_attributes_type": "a mapping", "int_from_float": "an integer",
+    "literal_error": None, "none_required": "nothing",
+}
+_PATTERN_WORDS = {
+    NAME_PATTERN: "a name: lowercase letters, digits, '-' and '_', starting with a letter, "
+                  "at most 40 characters",
+    ENV_NAME_PATTERN: "an environment variable name: letters, digits and '_', not starting with "
+                      "a digit; names starting with MLOPS_ are reserved for the compiler",
+    SECRET_NAME_PATTERN: "a secret name: letters, digits and '_', not starting with a digit",
+    QUANTITY_PATTERN: "a Kubernetes quantity such as \"2\", 500m, 4Gi or 512Mi",
+    r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$": "a Kubernetes namespace: lowercase letters, "
+                                             "digits and '-', at most 63 characters",
+    r"^/[^\s]*$": "an HTTP path starting with '/'",
+}
+_NAMES = {NAME_PATTERN, ENV_NAME_PATTERN, SECRET_NAME_PATTERN}
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The base spec and, per environment, the spec with its overlay merged in."""
+
+    spec: Spec
+    environments: Mapping[str, Spec] = field(default_factory=dict)
+
+
+def validate(data: Any, locator: Locator) -> tuple[Validated | None, list[Diagnostic]]:
+    """Validate loaded data; the result is None when the spec has errors."""
+    if not isinstance(data, dict):
+        return None, [diag("MLP128", "the spec must be a mapping of fields (version, name, "
+                           "stages, ...)", locator.position(()),
+                           hint="run 'mlops init' for a commented starter spec")]
+    if "version" in data and data["version"] != 1:
+        version = data["version"]
+        return None, [diag("MLP124", f"unsupported spec version {quote(version)}: this "
+                           "compiler reads version 1", locator.position(("version",)),
+                           hint="write 'version: 1'")]
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as error:
+        return None, translate(error, data, locator, Spec)
+    problems = param_rules.check(spec.params, (), locator)
+    if problems:
+        return None, problems
+    merged: dict[str, Spec] = {}
+    diagnostics: list[Diagnostic] = []
+    for env_name in spec.environments:
+        env_spec, env_problems = _validate_environment(data, env_name, locator)
+        diagnostics += env_problems
+        if env_spec is not None:
+            merged[env_name] = env_spec
+    if diagnostics:
+        return None, diagnostics
+    return Validated(spec, merged), []
+
+
+def merge_environment(data: Mapping[str, Any], env_name: str) -> dict[str, Any]:
+    """The base spec with one overlay deep-merged in (mappings merge, lists replace)."""
+    base = {k: copy.deepcopy(v) for k, v in data.items() if k != "environments"}
+    overlay = data.get("environments", {}).get(env_name) or {}
+    if base.get("targets") is None:  # absent means all three: keep all three when an overlay
+        base["targets"] = {name: {} for name in TARGET_NAMES}  # tunes one of them
+    base["targets"] = {k: (v if v is not None else {}) for k, v in base["targets"].items()}
+    for name, value in (overlay.get("params") or {}).items():
+        params = base.setdefault("params", {})
+        if name not in params:
+            continue  # an override of an unknown param: lint rule MLP312 reports it
+        if isinstance(params[name], dict):
+            params[name] = {**params[name], "default": value}  # keep the schema, move the default
+        else:  # a bare default: the override keeps its JSON type
+            params[name] = {"default": value, "type": _json_type(params[name])}
+    for key in ("env", "defaults"):
+        if key in overlay:
+            base[key] = _deep_merge(base.get(key) or {}, overlay[key])
+    stages = base.get("stages") or {}
+    for name, patch in (overlay.get("stages") or {}).items():
+        if name in stages and isinstance(patch, dict):  # unknown stages: lint rule MLP312
+            stages[name] = _deep_merge(stages[name] or {}, patch)
+    for name, patch in (overlay.get("targets") or {}).items():
+        if name in base["targets"] and isinstance(patch, dict):
+            base["targets"][name] = _deep_merge(base["targets"][name], patch)
+    shortcut = overlay.get("kubernetes")
+    if isinstance(shortcut, dict) and "namespace" in shortcut and "kubernetes" in base["targets"]:
+        base["targets"]["kubernetes"] = {**base["targets"]["kubernetes"],
+                                         "namespace": shortcut["namespace"]}
+    return base
+
+
+def _json_type(value: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "number"}.get(type(value), "string")
+
+
+def _deep_merge(base: Any, overlay: Any) -> Any:
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        result = dict(base)
+        for key, value in overlay.items():
+            result[key] = _deep_merge(base.get(key), value) if key in base else value
+        return result
+    return copy.deepcopy(overlay)
+
+
+def _validate_environment(
+    data: Mapping[str, Any], env_name: str, locator: Locator
+) -> tuple[Spec | None, list[Diagnostic]]:
+    overlay = data["environments"][env_name] or {}
+    problems = []
+    for name in (overlay.get("targets") or {}):
+        built = data.get("targets")
+        if built is not None and name not in built:
+            problems.append(diag(
+                "MLP123", f"environment {env_name!r} configures target {name!r}, which the spec "
+                "does not build", locator.key_position(("environments", env_name, "targets", name)),
+                hint=f"add '{name}: {{}}' to the top-level 'targets', or remove it here"))
+    merged = merge_environment(data, env_name)
+    try:
+        spec = Spec.model_validate(merged)
+    except ValidationError as error:
+        return None, problems + _relocate(_translate(error, merged, Locator(None), Spec),
+                                          env_name, locator)
+    problems += param_rules.check(spec.params, ("environments", env_name), locator)
+    return (None if problems else spec), problems
+
+
+def _relocate(translated: list[tuple[Diagnostic, Loc]], env_name: str,
+              locator: Locator) -> list[Diagnostic]:
+    """Point errors found in a merged environment at the overlay value that caused them."""
+    result = []
+    for d, path in translated:
+        overlay_path: Loc = ("environments", env_name, *path)
+        if path[:2] == ("targets", "kubernetes") and path[2:3] == ("namespace",):
+            shortcut = ("environments", env_name, "kubernetes", "namespace")
+            if locator.node(shortcut)[1] is not None:
+                overlay_path = shortcut
+        line, column = locator.position(overlay_path)
+        result.append(Diagnostic(d.path, line, column, d.code, d.severity,
+                                 f"in environment {env_name!r}: {d.message}", d.hint))
+    return result
+
+
+def translate(error: ValidationError, data: Any, locator: Locator,
+              model: type[BaseModel]) -> list[Diagnostic]:
+    """Pydantic errors to diagnostics, one per offending place."""
+    return [d for d, _ in _translate(error, data, locator, model)]
+
+
+def _translate(error: ValidationError, data: Any, locator: Locator,
+               model: type[BaseModel]) -> list[tuple[Diagnostic, Loc]]:
+    return [(_one(e, path, locator, model), path)
+            for e, path in _collapse(error.errors(include_url=False), data)]
+
+
+def _collapse(errors: Sequence[Any], data: Any) -> list[tuple[Any, Loc]]:
+    """Drop the noise of union branches: keep the deepest errors, one per place."""
+    located = [(e, _data_path(e["loc"], data)) for e in errors]
+    paths = {p for _, p in located}
+    # An error inside a value explains more than "wrong type" errors on the value itself.
+    located = [(e, p) for e, p in located
+               if not any(q != p and q[:len(p)] == p for q in paths)]
+    by_path: dict[Loc, list[Any]] = {}
+    for e, p in located:
+        by_path.setdefault(p, []).append(e)
+    result = []
+    for p, group in by_path.items():
+        specific = [e for e in group if e["type"] not in _TYPE_WORDS]
+        if specific:
+            result += [(e, p) for e in specific]
+        elif len(group) == 1:
+            result.append((group[0], p))
+        else:
+            words = sorted({w for e in group if (w := _TYPE_WORDS.get(e["type"]))})
+            merged = dict(group[0], type="union_type", expected=" or ".join(words))
+            result.append((merged, p))
+    return result
+
+
+def _data_path(loc: Sequence[Any], data: Any) -> Loc:
+    """The part of a pydantic `loc` that names data; union branch tags are left out."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if part == "[key]":
+            path.append("[key]")
+            break
+        if isinstance(node, dict) and isinstance(part, str) and (part in node or not path or
+                                                                  _looks_like_key(part)):
+            path.append(part)
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int):
+            path.append(part)
+            node = node[part] if 0 <= part < len(node) else None
+        # anything else is a union branch tag such as 'str' or 'function-after[...]'
+    return tuple(path)
+
+
+def _looks_like_key(part: str) -> bool:
+    return not (part[:1].isupper() or "[" in part or part in {"str", "int", "float", "bool"})
+
+
+def _one(e: Any, path: Loc, locator: Locator, model: type[BaseModel]) -> Diagnostic:
+    kind = e["type"]
+    if path and path[-1] == "[key]":
+        key_path = path[:-1]
+        return diag("MLP125", f"invalid {_container_word(key_path)} {quote(key_path[-1])}: "
+                    f"expected {_pattern_words(e)}", locator.key_position(key_path))
+    field_name = path[-1] if path else ""
+    if kind == "extra_forbidden":
+        parent = path[:-1]
+        message = f"unknown key {quote(field_name)}"
+        hint = did_you_mean(str(field_name), _allowed_keys(model, parent))
+        if len(parent) == 4 and parent[0] == "environments" and field_name in GRAPH_FIELDS:
+            message = (f"an environment cannot change {field_name!r}: the pipeline's graph is "
+                       "the same in every environment")
+            hint = "change it in the stage itself"
+        return diag("MLP120", message, locator.key_position(path), hint=hint)
+    if kind == "missing":
+        where = f"in {_describe(path[:-1])}" if path[:-1] else "at the top of the spec"
+        return diag("MLP121", f"missing required field {quote(field_name)} {where}",
+                    locator.key_position(path[:-1]) if path[:-1] else (1, 1))
+    position = locator.position(path)
+    value = e.get("input")
+    if kind in _TYPE_WORDS or kind == "union_type":
+        expected = e.get("expected") or _TYPE_WORDS.get(kind) or "another value"
+        if kind == "literal_error":
+            expected = e["ctx"]["expected"]
+        hint = None
+        plain = locator.plain_text(path)
+        shown = plain if plain is not None else value
+        if plain is not None and "text" in expected and not isinstance(value, str):
+            hint = (f"quote it: {field_name}: \"{plain}\" (unquoted, YAML reads {plain} as "
+                    f"{_yaml_word(value)})")
+        got = "empty" if value is None else _yaml_word(value) + (
+            "" if isinstance(value, (dict, list)) else f" {quote(shown)}")
+        return diag("MLP122", f"{_describe(path)} must be {expected}, not {got}", position,
+                    hint=hint)
+    if kind == "string_pattern_mismatch":
+        pattern = (e.get("ctx") or {}).get("pattern", "")
+        return diag("MLP125" if pattern in _NAMES else "MLP123",
+                    f"invalid {_describe(path)} {quote(value)}: expected {_pattern_words(e)}",
+                    position)
+    if kind == "too_short" and isinstance(value, dict):
+        return diag("MLP123", f"{_describe(path)} needs at least one entry", position)
+    message = e["msg"].removeprefix("Value error, ")
+    return diag("MLP123", f"{_describe(path)}: {message[:1].lower()}{message[1:]}"
+                f"{'' if isinstance(value, (dict, list)) or value is None else ' (got ' + quote(value) + ')'}",
+                position)
+
+
+def _pattern_words(e: Any) -> str:
+    pattern = (e.get("ctx") or {}).get("pattern", "")
+    return _PATTERN_WORDS.get(pattern, "a value of the form given in the schema")
+
+
+def _container_word(path: Loc) -> str:
+    words = {"stages": "stage name", "params": "param name", "env": "environment variable name",
+             "environments": "environment name", "matrix": "matrix axis name"}
+    return words.get(str(path[-2]) if len(path) >= 2 else "", "name")
+
+
+def _describe(path: Loc) -> str:
+    if not path:
+        return "the spec"
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return f"'{text}'"
+
+
+def _yaml_word(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "empty"
+    return "text"
+
+
+def _allowed_keys(model: type[BaseModel], path: Loc) -> Iterable[str]:
+    """The field names of the model found at `path`, for 'did you mean'."""
+    annotation: Any = model
+    for part in path:
+        annotation = _step(annotation, part)
+        if annotation is None:
+            return ()
+    models = [a for a in _flatten(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    return [name for m in models for name in m.model_fields] if models else ()
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _flatten(typing.get_args(annotation)[0])
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        return [a for arg in typing.get_args(annotation) for a in _flatten(arg)]
+    return [annotation]
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    for option in _flatten(annotation):
+        if isinstance(option, type) and issubclass(option, BaseModel):
+            if isinstance(part, str) and part in option.model_fields:
+                return option.model_fields[part].annotation
+        origin = typing.get_origin(option)
+        if origin is dict and isinstance(part, str):
+            return typing.get_args(option)[1]
+        if origin is list and isinstance(part, int):
+            return typing.get_args(option)[0]
+    return None
+
+
