@@ -1,0 +1,79 @@
+"""`mlops`: parse arguments, call one command, map its outcome to an exit code.
+
+Each command is a module of `compiler.commands` with `HELP`, `DESCRIPTION`,
+`add_arguments(parser)` and `run(args) -> int`. This module holds the one handler that turns
+exceptions into exit codes (SPEC.md section 4): no input ever produces a traceback unless
+`--debug` asks for one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+
+from compiler import __version__
+from compiler.errors import EXIT_INTERNAL, EXIT_USAGE, MlopsError
+
+# Imported on use, so a command loads only what it needs (lint never imports jinja2 or git).
+COMMANDS = ("init", "lint", "build", "graph", "diff", "history", "schema", "targets", "explain")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"mlops: error: {message}\n")
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+    parser = _Parser(
+        prog="mlops",
+        description="Compile one mlops.yaml into GitHub Actions workflows, Airflow DAG files and "
+                    "Kubernetes/Argo manifests, and lint it.",
+        epilog="Start with 'mlops init', then 'mlops lint' and 'mlops build'. "
+               "'mlops COMMAND --help' explains each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"mlops-compiler {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show a traceback on internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    modules: dict[str, object] = {}
+    for name in COMMANDS:
+        module = importlib.import_module(f"compiler.commands.{name}")
+        command = sub.add_parser(name, help=module.HELP, description=module.DESCRIPTION,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show a traceback on internal errors")
+        module.add_arguments(command)
+        modules[name] = module
+    return parser, modules
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list
+    try:
+        parser, modules = _parser()
+        args = parser.parse_args(args_list)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return int(modules[args.command].run(args))  # type: ignore[attr-defined]
+    except MlopsError as error:
+        print(f"mlops: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception:  # noqa: BLE001 - the one place that turns our bugs into exit 3
+        if debug:
+            traceback.print_exc()
+        else:
+            kind = sys.exc_info()[0].__name__  # type: ignore[union-attr]
+            print(f"mlops: internal error ({kind}). This is a bug in mlops-compiler: please "
+                  "report it with the spec that caused it; rerun with --debug for details.",
+                  file=sys.stderr)
+        return EXIT_INTERNAL

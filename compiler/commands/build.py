@@ -1,0 +1,90 @@
+"""`mlops build`: compile the spec into every target's files (or check they are current)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from compiler.errors import EXIT_FINDINGS, EXIT_OK
+
+HELP = "compile the spec into workflow, DAG and manifest files"
+DESCRIPTION = """\
+Compile mlops.yaml into the files engines run: GitHub Actions workflows, Airflow
+DAG files, Kubernetes/Argo manifests. Files are written under --out (default:
+the spec's directory), each with a header naming the spec; files this tool made
+that are no longer produced are removed, and files it did not make are never
+touched. Nothing is written when the spec has errors.
+
+examples:
+  mlops build                              # ./mlops.yaml, every target and environment
+  mlops build --check                      # exit 1 and show a diff if files are stale
+  mlops build --target kubernetes --env production
+  mlops build --ref v1.2.0 --out /tmp/rel  # the spec as committed at v1.2.0, stamped
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", nargs="?", help="spec file (default: mlops.yaml here)")
+    parser.add_argument("--target", choices=("github", "airflow", "kubernetes"),
+                        help="build only this target's files")
+    parser.add_argument("--env", metavar="ENV", help="build only this environment's files")
+    parser.add_argument("--out", metavar="DIR",
+                        help="output root (default: the directory of the spec)")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; print a diff and exit 1 if any file is stale")
+    parser.add_argument("--ref", metavar="REV",
+                        help="compile the spec as stored in git at REV, stamped with its commit")
+    parser.add_argument("--max-size", type=int, default=None, metavar="BYTES",
+                        help="largest spec file accepted (default: 10 MiB)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+
+
+def run(args: argparse.Namespace) -> int:
+    from compiler import writer
+    from compiler.analysis import analyze, display, find_spec, read_spec
+    from compiler.build import built_targets, render, select_plans, spec_relative
+    from compiler.report import text
+    from compiler.source import DEFAULT_MAX_SIZE
+
+    git_sha = None
+    if args.ref:
+        from compiler.versioning import read_at
+
+        spec_path = Path(args.spec) if args.spec else Path("mlops.yaml")
+        raw, git_sha = read_at(spec_path, args.ref)
+        shown = f"{display(spec_path)}@{args.ref}"
+    else:
+        spec_path = find_spec(args.spec)
+        raw, shown = read_spec(spec_path), display(spec_path)
+    analysis = analyze(raw, shown, max_size=args.max_size or DEFAULT_MAX_SIZE)
+    if analysis.diagnostics:
+        sys.stderr.write(text(analysis.diagnostics))
+    if not analysis.ok():
+        sys.stderr.write("mlops: nothing written: fix the errors above first\n")
+        return EXIT_FINDINGS
+    out = Path(args.out) if args.out else spec_path.parent
+    spec_rel = spec_relative(spec_path, out)
+    plans = select_plans(analysis, spec_rel, git_sha, args.env)
+    targets = built_targets(plans, args.target)
+    output = render(plans, targets, spec_rel, all_environments=args.env is None)
+    if args.check:
+        changes, diff = writer.plan_changes(out, output.files, output.scope)
+        sys.stdout.write(diff)
+        if changes.any:
+            print(f"mlops: {len(changes.written)} file(s) to write and {len(changes.removed)} "
+                  f"to remove: run 'mlops build'", file=sys.stderr)
+            return EXIT_FINDINGS
+        if not args.quiet:
+            print(f"mlops: {len(changes.unchanged)} generated file(s) up to date",
+                  file=sys.stderr)
+        return EXIT_OK
+    changes = writer.write(out, output.files, output.scope)
+    if not args.quiet:
+        for path in changes.written:
+            print(f"wrote   {path}")
+        for path in changes.removed:
+            print(f"removed {path}")
+        print(f"mlops: {len(changes.written)} written, {len(changes.unchanged)} unchanged, "
+              f"{len(changes.removed)} removed")
+    return EXIT_OK
