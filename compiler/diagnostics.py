@@ -80,7 +80,10 @@ def has_errors(diagnostics: Iterable[Diagnostic], *, strict: bool = False) -> bo
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A 'did you mean ...?' hint when one candidate is close to `word`."""
-    close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    options = sorted(set(candidates))
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if not close and len(word) >= 3:  # an abbreviation: 'prod' for 'production'
+        close = [o for o in options if o.startswith(word)][:1]
     return f"did you mean {close[0]!r}?" if close else None
 
 

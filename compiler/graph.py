@@ -161,12 +161,13 @@ def _cycles(g: nx.DiGraph, names: list[str], spec: Spec, locator: Locator) -> li
         start = min(component, key=rank.__getitem__)
         chain = _shortest_cycle(g, start, component, rank)
         text = " -> ".join(f'"{n}"' for n in chain)
-        # Point at the stage that closes the cycle, where it names (or reads from) `start`.
+        # Point at the edge that closes the cycle: `start` naming `closer` in its needs, or
+        # (when that edge comes from inputs and outputs) at the closing stage itself.
         closer = chain[-2]
         where = locator.key_position(("stages", closer))
-        if start in spec.stages[closer].needs:
-            where = locator.position(("stages", closer, "needs",
-                                      spec.stages[closer].needs.index(start)))
+        if closer in spec.stages[start].needs:
+            where = locator.position(("stages", start, "needs",
+                                      spec.stages[start].needs.index(closer)))
         problems.append(diag("MLP203", f"the stages form a cycle: {text}", where,
                              hint="a pipeline is a DAG: remove one of these dependencies"))
     return problems

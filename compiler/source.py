@@ -39,6 +39,8 @@ _STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP = (
 _MAP, _SEQ, _MERGE = _TAG + "map", _TAG + "seq", _TAG + "merge"
 _CONFLICT = re.compile(r"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Characters YAML does not allow anywhere (outside its printable set); NUL has its own message.
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _constructor = yaml.constructor.SafeConstructor()
 
 
@@ -96,6 +98,11 @@ class Locator:
         return None
 
 
+def _shown_tag(tag: str) -> str:
+    """A tag as the user wrote it: `!!python/object`, not `tag:yaml.org,2002:python/object`."""
+    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+
+
 def _mark(node: yaml.Node | None) -> Position:
     if node is None:
         return (1, 1)
@@ -143,13 +150,18 @@ def load(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE) -> Source:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         return failed(_yaml_error(error, text), text=text)
-    except yaml.YAMLError as error:  # pragma: no cover - libyaml errors always carry marks
-        return failed(diag("MLP101", f"invalid YAML: {error}"), text=text)
+    except yaml.YAMLError as error:  # pragma: no cover - _scan_text finds reader errors first
+        reason = getattr(error, "reason", None) or "the text cannot be read"
+        return failed(diag("MLP101", f"invalid YAML: {reason}"), text=text)
     converter = _Converter()
-    data = converter.convert(root)
+    data = None if root is None else converter.convert(root)
     locator = Locator(root)
     if converter.diagnostics:
         return Source(path, text, sha256, None, locator, converter.diagnostics)
+    if data is None:  # `~`, `null` or a bare `---`: valid YAML that holds nothing
+        return failed(diag("MLP112", "the file holds no spec: its only document is empty (null)",
+                           hint="run 'mlops init' for a commented starter spec"),
+                      text=text)
     return Source(path, text, sha256, data, locator)
 
 
@@ -176,6 +188,12 @@ def _scan_text(text: str) -> list[Diagnostic]:
     if nul >= 0:
         problems.append(diag("MLP107", "the file contains a NUL byte", _position_of(text, nul),
                              hint="the file may be binary, or saved as UTF-16; save it as UTF-8"))
+    control = _CONTROL.search(text)
+    if control is not None:  # the first is enough: a binary file would have thousands
+        problems.append(diag(
+            "MLP107", f"the file contains control character U+{ord(control.group()):04X}, "
+            "which YAML does not allow", _position_of(text, control.start()),
+            hint="delete it; if the file is binary or in another encoding, save it as UTF-8 text"))
     for match in _BIDI.finditer(text):
         problems.append(diag(
             "MLP108", f"bidirectional control character U+{ord(match.group()):04X} "
@@ -231,12 +249,20 @@ def _yaml_error(error: yaml.MarkedYAMLError, text: str) -> Diagnostic:
                     hint="a spec is one document: remove the '---' line and what follows, "
                          "or move it to its own file")
     hint = None
+    opened = error.context_mark
     if found == "\t" or "'\\t'" in problem:
         hint = "YAML indentation must use spaces, not tabs"
-    elif "found character '@'" in problem or "found character '`'" in problem:
+    # libyaml does not name the character; the pure-Python parser does.
+    elif found in ("@", "`") or "found character '@'" in problem \
+            or "found character '`'" in problem:
         hint = "quote the value: it starts with a character YAML reserves"
     elif "mapping values are not allowed" in problem:
         hint = "a value containing ': ' must be quoted"
+    elif "did not find expected key" in problem:
+        hint = "check the indentation: the keys of one mapping start in the same column"
+    elif problem.startswith("did not find expected ','") and opened is not None:
+        hint = (f"the flow collection opened at line {opened.line + 1}, column "
+                f"{opened.column + 1} is not closed, or a value in it needs quotes")
     elif error.context:
         hint = error.context
     return diag("MLP101", f"invalid YAML: {problem}", position, hint=hint)
@@ -250,6 +276,7 @@ class _Converter:
         self._seen: set[int] = set()
         self._alias_nodes = 0
         self._alias_depth = 0
+        self._alias_entry: yaml.Node | None = None  # the outermost aliased node being expanded
 
     def convert(self, node: yaml.Node) -> Any:
         return self._node(node, 0)
@@ -260,33 +287,42 @@ class _Converter:
                 self._error("MLP110", f"the YAML is nested more than {MAX_DEPTH} levels deep", node)
             return None
         if isinstance(node, yaml.ScalarNode):
-            if self._alias_depth:
-                self._alias_nodes += 1
+            if self._alias_depth and not self._count_alias_node(node):
+                return None
             return self._scalar(node)
         # An alias composes to the very same node object: the second visit is an alias.
         aliased = id(node) in self._seen
         self._seen.add(id(node))
         if aliased:
+            if not self._alias_depth:
+                self._alias_entry = node
             self._alias_depth += 1
         try:
-            if self._alias_depth:
-                self._alias_nodes += 1
-                if self._alias_nodes > ALIAS_BUDGET:
-                    if self._alias_nodes == ALIAS_BUDGET + 1:
-                        self._error("MLP105", f"anchors and aliases expand to more than "
-                                    f"{ALIAS_BUDGET:,} nodes", node,
-                                    hint="write the values out, or share them with 'defaults'")
-                    return None
+            if self._alias_depth and not self._count_alias_node(node):
+                return None
             if node.tag not in (_MAP, _SEQ):
-                self._error("MLP103", f"YAML tag {node.tag!r} is not allowed", node,
+                self._error("MLP103", f"YAML tag {_shown_tag(node.tag)!r} is not allowed", node,
                             hint="remove the tag: a spec holds plain mappings, lists and scalars")
                 return None
             if isinstance(node, yaml.SequenceNode):
                 return [self._node(item, depth + 1) for item in node.value]
-            return self._mapping(node, depth)
+            return self._mapping(node, depth) if isinstance(node, yaml.MappingNode) else None
         finally:
             if aliased:
                 self._alias_depth -= 1
+
+    def _count_alias_node(self, node: yaml.Node) -> bool:
+        """Count a node reached through an alias; False once the budget is spent."""
+        self._alias_nodes += 1
+        if self._alias_nodes <= ALIAS_BUDGET:
+            return True
+        # Scalars and collections both spend the budget, so report when it is first exceeded,
+        # whichever kind of node that is.
+        if self._alias_nodes == ALIAS_BUDGET + 1:
+            self._error("MLP105", f"anchors and aliases expand to more than "
+                        f"{ALIAS_BUDGET:,} nodes", self._alias_entry or node,
+                        hint="write the values out, or share them with 'defaults'")
+        return False
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -325,7 +361,7 @@ class _Converter:
             return _constructor.construct_yaml_bool(node)
         if tag == _NULL:
             return None
-        self._error("MLP103", f"YAML tag {tag!r} is not allowed", node,
+        self._error("MLP103", f"YAML tag {_shown_tag(tag)!r} is not allowed", node,
                     hint="remove the tag, and quote the value if it should be text")
         return None
 

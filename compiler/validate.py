@@ -47,6 +47,10 @@ _PATTERN_WORDS = {
     r"^/[^\s]*$": "an HTTP path starting with '/'",
 }
 _NAMES = {NAME_PATTERN, ENV_NAME_PATTERN, SECRET_NAME_PATTERN}
+_BOUND_WORDS = {"greater_than_equal": "at least", "less_than_equal": "at most",
+                "greater_than": "more than", "less_than": "less than"}
+# Below this many keys, an unknown key without a close match lists them all.
+_LIST_KEYS_UP_TO = 8
 
 
 @dataclass(frozen=True)
@@ -63,11 +67,16 @@ def validate(data: Any, locator: Locator) -> tuple[Validated | None, list[Diagno
         return None, [diag("MLP128", "the spec must be a mapping of fields (version, name, "
                            "stages, ...)", locator.position(()),
                            hint="run 'mlops init' for a commented starter spec")]
-    if "version" in data and data["version"] != 1:
-        version = data["version"]
-        return None, [diag("MLP124", f"unsupported spec version {quote(version)}: this "
-                           "compiler reads version 1", locator.position(("version",)),
-                           hint="write 'version: 1'")]
+    version = data.get("version", 1)
+    if version != 1 or isinstance(version, (bool, float)):  # True == 1.0 == 1 in Python
+        if isinstance(version, int) and not isinstance(version, bool):
+            return None, [diag("MLP124", f"unsupported spec version {version}: this "
+                               "compiler reads version 1", locator.position(("version",)),
+                               hint="write 'version: 1'")]
+        return None, [diag("MLP122", f"'version' must be the integer 1, not "
+                           f"{_yaml_word(version)} {quote(version)}",
+                           locator.position(("version",)),
+                           hint="write 'version: 1', without quotes")]
     try:
         spec = Spec.model_validate(data)
     except ValidationError as error:
@@ -196,7 +205,7 @@ def _collapse(errors: Sequence[Any], data: Any) -> list[tuple[Any, Loc]]:
     for p, group in by_path.items():
         specific = [e for e in group if e["type"] not in _TYPE_WORDS]
         if specific:
-            result += [(e, p) for e in specific]
+            result.append((specific[0], p))  # union branches: one explanation is enough
         elif len(group) == 1:
             result.append((group[0], p))
         else:
@@ -239,7 +248,10 @@ def _one(e: Any, path: Loc, locator: Locator, model: type[BaseModel]) -> Diagnos
     if kind == "extra_forbidden":
         parent = path[:-1]
         message = f"unknown key {quote(field_name)}"
-        hint = did_you_mean(str(field_name), _allowed_keys(model, parent))
+        allowed = sorted(_allowed_keys(model, parent))
+        hint = did_you_mean(str(field_name), allowed)
+        if hint is None and 0 < len(allowed) <= _LIST_KEYS_UP_TO:
+            hint = "allowed here: " + ", ".join(allowed)
         if len(parent) == 4 and parent[0] == "environments" and field_name in GRAPH_FIELDS:
             message = (f"an environment cannot change {field_name!r}: the pipeline's graph is "
                        "the same in every environment")
@@ -249,8 +261,9 @@ def _one(e: Any, path: Loc, locator: Locator, model: type[BaseModel]) -> Diagnos
         where = f"in {_describe(path[:-1])}" if path[:-1] else "at the top of the spec"
         return diag("MLP121", f"missing required field {quote(field_name)} {where}",
                     locator.key_position(path[:-1]) if path[:-1] else (1, 1))
-    position = locator.position(path)
     value = e.get("input")
+    # A rule about a whole mapping (a stage, an autoscale block) is reported at its key.
+    position = locator.key_position(path) if isinstance(value, dict) else locator.position(path)
     if kind in _TYPE_WORDS or kind == "union_type":
         expected = e.get("expected") or _TYPE_WORDS.get(kind) or "another value"
         if kind == "literal_error":
@@ -270,7 +283,11 @@ def _one(e: Any, path: Loc, locator: Locator, model: type[BaseModel]) -> Diagnos
         return diag("MLP125" if pattern in _NAMES else "MLP123",
                     f"invalid {_describe(path)} {quote(value)}: expected {_pattern_words(e)}",
                     position)
-    if kind == "too_short" and isinstance(value, dict):
+    if kind in _BOUND_WORDS:
+        bound = next(iter((e.get("ctx") or {}).values()), "")
+        return diag("MLP123", f"{_describe(path)} must be {_BOUND_WORDS[kind]} {bound}, "
+                    f"not {value!r}", position)
+    if kind == "too_short" and isinstance(value, (dict, list)):
         return diag("MLP123", f"{_describe(path)} needs at least one entry", position)
     message = e["msg"].removeprefix("Value error, ")
     return diag("MLP123", f"{_describe(path)}: {message[:1].lower()}{message[1:]}"
@@ -295,7 +312,8 @@ def _describe(path: Loc) -> str:
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return f"'{text}'"
+    # repr, not '...': a key may hold a newline or a quote, and a message is one line.
+    return quote(text, limit=120)
 
 
 def _yaml_word(value: Any) -> str:

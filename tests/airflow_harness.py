@@ -14,6 +14,7 @@ Airflow's log handlers and the tasks' subprocesses write to file descriptor 1 di
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -47,10 +48,8 @@ def _jsonable(value: Any) -> Any:
         return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
     to_dict = getattr(value, "to_dict", None)  # kubernetes client models (V1Volume, ...)
     if callable(to_dict):
-        try:
+        with contextlib.suppress(Exception):  # some models can't serialise: repr() below
             return _jsonable(to_dict())
-        except Exception:  # noqa: BLE001 - fall back to repr below
-            pass
     return repr(value)
 
 
@@ -78,7 +77,7 @@ def _schedule(dag: Any) -> str | None:
 def _params(dag: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     params = dag.params
-    for name in params.keys():
+    for name in params:
         param = params.get_param(name)
         dumped = param.dump()  # {"value", "schema", "description", ...} on 2.10 and 3.x
         value = dumped.get("value")
@@ -92,8 +91,16 @@ def _params(dag: Any) -> dict[str, Any]:
     return out
 
 
+# Non-templated operator attributes worth asserting on (pod security, bash env handling...).
+_EXTRA_ATTRS = (
+    "security_context", "container_security_context", "service_account_name", "image_pull_policy",
+    "on_finish_action", "get_logs", "append_env", "do_xcom_push", "owner",
+)
+
+
 def _task(task: Any) -> dict[str, Any]:
     fields = {name: _jsonable(getattr(task, name, None)) for name in getattr(task, "template_fields", ())}
+    extra = {name: _jsonable(getattr(task, name)) for name in _EXTRA_ATTRS if hasattr(task, name)}
     return {
         "operator": type(task).__name__,
         "upstream": sorted(task.upstream_task_ids),
@@ -105,6 +112,7 @@ def _task(task: Any) -> dict[str, Any]:
         "pool": task.pool,
         "queue": task.queue,
         "template_fields": fields,
+        "attrs": extra,
     }
 
 

@@ -51,9 +51,12 @@ def run(args: argparse.Namespace) -> int:
     if args.ref:
         from compiler.versioning import read_at
 
-        spec_path = Path(args.spec) if args.spec else Path("mlops.yaml")
+        spec_path = Path(args.spec or ".")
         raw, git_sha = read_at(spec_path, args.ref)
-        shown = f"{display(spec_path)}@{args.ref}"
+        if spec_path.is_dir():
+            spec_path = next((spec_path / n for n in ("mlops.yaml", "mlops.yml")
+                              if (spec_path / n).exists()), spec_path / "mlops.yaml")
+        shown = f"{display(spec_path)}@{git_sha[:7]}"
     else:
         spec_path = find_spec(args.spec)
         raw, shown = read_spec(spec_path), display(spec_path)

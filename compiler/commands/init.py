@@ -15,9 +15,10 @@ An existing mlops.yaml is never overwritten.
 """
 
 STARTER = """\
-# yaml-language-server: $schema=https://raw.githubusercontent.com/mlops-compiler/mlops-compiler/main/schemas/mlops.schema.json
 # mlops.yaml: your pipeline, described once. 'mlops build' compiles it to GitHub Actions,
 # Airflow and Kubernetes files; 'mlops lint' checks it; 'mlops explain CODE' explains a finding.
+# Editor completion: run 'mlops schema > mlops.schema.json' and add this first line:
+#   # yaml-language-server: $schema=./mlops.schema.json
 version: 1
 name: {name}                      # lowercase letters, digits, '-' and '_'
 description: What this pipeline trains, and why.

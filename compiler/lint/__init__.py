@@ -6,10 +6,42 @@ from dataclasses import replace
 
 from compiler.diagnostics import Diagnostic
 from compiler.lint.base import LintContext, Rule
-from compiler.lint import unpinned_image
+from compiler.lint import (
+    bad_gate,
+    credential_literal,
+    deploy_without_gate,
+    gate_without_metrics,
+    github_expression,
+    gpu_without_github_runner,
+    interpolation_outside_run,
+    invalid_cron,
+    invalid_duration,
+    missing_image,
+    monitor_without_schedule,
+    overlay_changes_graph,
+    unknown_matrix_axis,
+    unknown_overlay_stage,
+    unknown_param,
+    unpinned_image,
+)
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in (
     unpinned_image.RULE,
+    deploy_without_gate.RULE,
+    gate_without_metrics.RULE,
+    bad_gate.RULE,
+    unknown_param.RULE,
+    unknown_matrix_axis.RULE,
+    github_expression.RULE,
+    credential_literal.RULE,
+    invalid_cron.RULE,
+    invalid_duration.RULE,
+    monitor_without_schedule.RULE,
+    unknown_overlay_stage.RULE,
+    gpu_without_github_runner.RULE,
+    interpolation_outside_run.RULE,
+    overlay_changes_graph.RULE,
+    missing_image.RULE,
 )}
 
 

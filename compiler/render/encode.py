@@ -24,6 +24,15 @@ _YAML_SPECIAL = re.compile(
     r"(?i:y|n|yes|no|true|false|on|off|null|~|\.nan|\.inf|[-+]?\.inf)")
 
 
+def _double_quoted(text: str) -> str:
+    """A YAML double-quoted scalar: JSON's escapes, ASCII only. JSON spells a character beyond
+    U+FFFF as a surrogate pair, which YAML reads as two invalid characters; use `\\U` there."""
+    if all(ord(c) <= 0xFFFF for c in text):
+        return json.dumps(text, ensure_ascii=True)
+    return '"' + "".join(f"\\U{ord(c):08x}" if ord(c) > 0xFFFF else json.dumps(c)[1:-1]
+                         for c in text) + '"'
+
+
 def yaml_scalar(value: Any) -> Encoded:
     """A YAML flow scalar for a string, number, boolean or null.
 
@@ -40,7 +49,7 @@ def yaml_scalar(value: Any) -> Encoded:
         raise TypeError(f"cannot encode {type(value).__name__} as a YAML scalar")
     if _PLAIN_SAFE.fullmatch(value) and not _YAML_SPECIAL.fullmatch(value):
         return Encoded(value)
-    return Encoded(json.dumps(value, ensure_ascii=True))
+    return Encoded(_double_quoted(value))
 
 
 def yaml_string(value: Any) -> Encoded:
@@ -48,7 +57,7 @@ def yaml_string(value: Any) -> Encoded:
     text = value if isinstance(value, str) else json.dumps(value)
     if _PLAIN_SAFE.fullmatch(text) and not _YAML_SPECIAL.fullmatch(text):
         return Encoded(text)
-    return Encoded(json.dumps(text, ensure_ascii=True))
+    return Encoded(_double_quoted(text))
 
 
 def python_literal(value: Any) -> Encoded:

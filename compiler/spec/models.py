@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from compiler.spec.types import (
+    AxisValues,
     Cron,
     Duration,
     EnvName,
@@ -79,31 +80,32 @@ class Serve(Model):
 class Stage(Model):
     """One step of the pipeline."""
 
-    type: StageType = "task"
+    type: StageType = Field("task", description="what the stage does; drives lint rules and "
+                                                 "rendering")
     run: Optional[str] = Field(None, description="shell command, run by `sh -c`")
-    image: Optional[str] = Field(None, min_length=1)
-    needs: list[str] = Field(default_factory=list)
-    inputs: list[RelPath] = Field(default_factory=list)
-    outputs: list[RelPath] = Field(default_factory=list)
+    image: Optional[str] = Field(None, min_length=1, description="container image for container "
+                                                                  "targets; default: defaults.image")
+    needs: list[str] = Field(default_factory=list, description="stages that must finish first")
+    inputs: list[RelPath] = Field(default_factory=list, description="paths the stage reads; an "
+                                  "input another stage outputs adds that dependency")
+    outputs: list[RelPath] = Field(default_factory=list, description="paths the stage writes; "
+                                   "one writer per path")
     metrics: Optional[RelPath] = Field(None, description="JSON object of numbers the stage writes")
-    gate: list[Gate] = Field(default_factory=list)
-    env: dict[EnvName, str] = Field(default_factory=dict)
-    secrets: list[SecretName] = Field(default_factory=list)
+    gate: list[Gate] = Field(default_factory=list, description="conditions on the metrics file, "
+                             "checked after run; a failed gate fails the stage")
+    env: dict[EnvName, str] = Field(default_factory=dict, description="environment variables "
+                                    "(text), merged over the top-level env")
+    secrets: list[SecretName] = Field(default_factory=list, description="names of secrets the "
+                                      "stage sees as environment variables; never values")
     resources: Optional[Resources] = None
-    retries: Optional[PositiveInt] = None
+    retries: Optional[PositiveInt] = Field(None, description="retries after a failure")
     retry_delay: Optional[Duration] = None
     timeout: Optional[Duration] = None
-    schedule: Optional[Cron] = None
-    matrix: dict[Name, list[Scalar]] = Field(default_factory=dict)
-    serve: Optional[Serve] = None
-
-    @field_validator("matrix")
-    @classmethod
-    def _axes_have_values(cls, matrix: dict[str, list[Scalar]]) -> dict[str, list[Scalar]]:
-        for axis, values in matrix.items():
-            if not values:
-                raise ValueError(f"matrix axis {axis!r} needs at least one value")
-        return matrix
+    schedule: Optional[Cron] = Field(None, description="run on this cron schedule (UTC), outside "
+                                                       "the pipeline graph")
+    matrix: dict[Name, AxisValues] = Field(default_factory=dict, description="fan out once per "
+                                             "combination of values; ${matrix.AXIS} in run")
+    serve: Optional[Serve] = Field(None, description="deploy stages only: a long-running server")
 
     @model_validator(mode="after")
     def _run_or_serve(self) -> "Stage":
@@ -213,7 +215,7 @@ class StagePatch(Model):
     retry_delay: Optional[Duration] = None
     timeout: Optional[Duration] = None
     schedule: Optional[Cron] = None
-    matrix: Optional[dict[Name, list[Scalar]]] = None
+    matrix: Optional[dict[Name, AxisValues]] = None
     serve: Optional[ServePatch] = None
 
 
@@ -241,14 +243,18 @@ class Spec(Model):
     })
 
     version: Literal[1] = Field(description="schema version of this file; 1 is the only one")
-    name: Name
+    name: Name = Field(description="pipeline name: lowercase letters, digits, '-' and '_'")
     description: str = ""
-    owner: str = ""
-    params: dict[Name, Param] = Field(default_factory=dict)
-    env: dict[EnvName, str] = Field(default_factory=dict)
-    secrets: list[SecretName] = Field(default_factory=list)
+    owner: str = Field("", description="free text, e.g. the owning team")
+    params: dict[Name, Param] = Field(default_factory=dict, description="run-time parameters: "
+                                      "a default, or a JSON Schema with one; ${params.NAME}")
+    env: dict[EnvName, str] = Field(default_factory=dict, description="environment variables "
+                                    "(text) for every stage")
+    secrets: list[SecretName] = Field(default_factory=list, description="names of secrets every "
+                                      "stage sees; values live in the engine's secret store")
     defaults: Defaults = Defaults()
     triggers: Triggers = Triggers()
-    stages: dict[Name, Stage] = Field(min_length=1)
-    environments: dict[Name, Environment] = Field(default_factory=dict)
-    targets: Optional[Targets] = None
+    stages: dict[Name, Stage] = Field(min_length=1, description="the pipeline's stages, by name")
+    environments: dict[Name, Environment] = Field(default_factory=dict, description="overlays "
+                                                  "(e.g. staging, production), each built apart")
+    targets: Optional[Targets] = Field(None, description="targets to build; absent: all three")

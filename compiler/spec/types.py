@@ -11,7 +11,7 @@ NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
 ENV_NAME_PATTERN = r"^(?!MLOPS_)[A-Za-z_][A-Za-z0-9_]*$"
 SECRET_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Kubernetes resource quantity (k8s.io/apimachinery resource.Quantity), as its OpenAPI states.
-QUANTITY_PATTERN = r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+QUANTITY_PATTERN = r"^\+?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
 DURATION_PATTERN = r"^([0-9]+[smhd])+$"
 GATE_PATTERN = r"^\s*[A-Za-z_][A-Za-z0-9_.-]*\s*(>=|<=|==|!=|>|<)\s*-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 
@@ -37,7 +37,8 @@ def _quantity(value: Union[str, int, float]) -> str:
 
 
 Quantity = Annotated[
-    Union[Annotated[str, StringConstraints(pattern=QUANTITY_PATTERN)], int, float],
+    Union[Annotated[str, StringConstraints(pattern=QUANTITY_PATTERN)],
+          Annotated[int, Field(ge=0)], Annotated[float, Field(ge=0)]],
     AfterValidator(_quantity),
     WithJsonSchema({"anyOf": [{"type": "string", "pattern": QUANTITY_PATTERN},
                               {"type": "number", "minimum": 0}],
@@ -48,6 +49,10 @@ Quantity = Annotated[
 def _relative_path(value: str) -> str:
     if not value or value.startswith("/") or value.startswith("\\"):
         raise ValueError("must be a relative path inside the repository")
+    # A line break would split one path into several where targets list paths one per line
+    # (GitHub's upload-artifact `path:`).
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ValueError("must not contain line breaks, tabs or other control characters")
     trailing = value.endswith("/")
     normal = posixpath.normpath(value)
     if normal == ".." or normal.startswith("../") or "\\" in value:
@@ -61,7 +66,8 @@ RelPath = Annotated[
     str,
     AfterValidator(_relative_path),
     WithJsonSchema({"type": "string", "minLength": 1,
-                    "pattern": r"^(?![/\\])(?!.*\\)(?!(.*/)?\.\.(/|$)).+$",
+                    "pattern": r"^(?![/\\])(?!.*\\)(?!(.*/)?\.\.(/|$))[^\x00-\x1f\x7f]+$",
                     "description": "relative path; a directory ends with '/'"}),
 ]
 PositiveInt = Annotated[int, Field(ge=0, le=1000)]
+AxisValues = Annotated[list[Scalar], Field(min_length=1)]

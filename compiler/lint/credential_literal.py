@@ -1,0 +1,130 @@
+"""MLP308 credential-literal: a value that looks like a password, key or token.
+
+## What it finds
+A string in the file that looks like a credential: an AWS access key id (`AKIA...`/`ASIA...`),
+a private key block (`-----BEGIN ... PRIVATE KEY-----`), a GitHub token (`ghp_`, `gho_`,
+`ghu_`, `ghs_`, `ghr_`, `github_pat_`), a Slack token (`xoxb-`...), a Google API key
+(`AIza...`), a JSON Web Token, an assignment such as `password=...` or `token=...` of a long
+literal, or a long literal as the value of an env variable or the default of a param named
+like `..._PASSWORD`, `..._TOKEN`, `..._SECRET` or `..._API_KEY`. The finding names the kind and the place, never the value.
+
+## Why it matters
+The spec is committed to git, and the compiler copies its strings into generated files that are
+committed too. A credential written here is leaked to everyone who can read the repository,
+forever (git history keeps it). Revoke it, and pass it as a secret instead: list its name in
+`secrets:` and let the engine's secret store provide the value.
+
+## Failing example
+```yaml
+version: 1
+name: churn
+defaults:
+  image: ghcr.io/acme/churn:1.4.2
+stages:
+  ingest:
+    run: python ingest.py
+    env:
+      AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE
+```
+
+## Fixed example
+```yaml
+version: 1
+name: churn
+defaults:
+  image: ghcr.io/acme/churn:1.4.2
+stages:
+  ingest:
+    run: python ingest.py
+    secrets: [AWS_ACCESS_KEY_ID]
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from compiler.diagnostics import Diagnostic, Severity, diag
+from compiler.lint.base import LintContext, Path, Rule
+from compiler.lint.walk import all_strings, describe
+
+# (kind, pattern). Patterns are anchored on word boundaries so that a credential inside a
+# longer word of the same alphabet (a hash, a digest) is not mistaken for one.
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    ("an AWS access key id", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")),
+    ("a GitHub token", re.compile(r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,}"
+                                  r"|github_pat_[A-Za-z0-9_]{22,})")),
+    ("a Slack token", re.compile(r"(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}")),
+    ("a Google API key", re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
+    ("a JSON Web Token", re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}"
+                                    r"\.[A-Za-z0-9_-]{8,}")),
+    # `--password=hunter2hunter2`, `token: abcdef...`, `PGPASSWORD='...'`: a long literal, not
+    # a reference to a variable ($X, ${X}) that the engine fills in.
+    ("a password or token assignment", re.compile(
+        r"(?<![A-Za-z0-9])(?i:password|passwd|token|secret|api[_-]?key|access[_-]?key)"
+        r"\s*[=:]\s*['\"]?(?![$%{<])[^\s'\"]{8,}")),
+)
+# An env variable whose name says it holds a secret, set to a long literal.
+_SECRET_NAME = re.compile(r"(?i)(?:^|_)(?:password|passwd|token|secret|api_?key|access_key"
+                          r"|secret_key|private_key)$")
+_LITERAL = re.compile(r"[^\s$]{8,}")
+
+
+# One pass over each string finds whether any pattern matches; most strings match none.
+_ANY = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in _PATTERNS))
+
+
+def credential_kind(text: str) -> str | None:
+    """The kind of credential `text` contains, or None."""
+    if not _ANY.search(text):
+        return None
+    for kind, pattern in _PATTERNS:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+def _safe_describe(path: Path) -> str:
+    """The path, with any part that itself looks like a credential left out."""
+    return describe(tuple("<redacted>" if isinstance(p, str) and credential_kind(p) else p
+                          for p in path))
+
+
+def _named(path: Path) -> str | None:
+    """The name of the env variable or param whose value is at `path`, if it is one."""
+    if len(path) >= 2 and path[-2] in ("env", "params") and isinstance(path[-1], str):
+        return path[-1]
+    if len(path) >= 3 and path[-1] == "default" and path[-3] == "params":
+        return str(path[-2])
+    return None
+
+
+def _named_secret(path: Path, text: str) -> bool:
+    name = _named(path)
+    return (name is not None and bool(_SECRET_NAME.search(name))
+            and _LITERAL.fullmatch(text) is not None)
+
+
+def check(context: LintContext) -> Iterator[Diagnostic]:
+    for path, text, is_key in all_strings(context.data):
+        kind = credential_kind(text)
+        if kind is None and not is_key and _named_secret(path, text):
+            kind = "a secret (by its name)"
+        if kind is None:
+            continue
+        # Never the value, not even a part of it: the message ends up in CI logs.
+        if is_key:
+            where = f"a key in {_safe_describe(path[:-1])}"
+            position = context.locator.key_position(path)
+        else:
+            where = _safe_describe(path)
+            position = context.locator.position(path)
+        yield diag("MLP308", f"{where} looks like {kind} written into the spec", position,
+                   hint="never commit credentials: revoke this one, list its name under "
+                        "'secrets:' and store the value in the engine's secret store")
+
+
+RULE = Rule("MLP308", "credential-literal", Severity.ERROR,
+            "a literal that looks like a credential (key, token, password)", check, __doc__ or "")

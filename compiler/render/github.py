@@ -1,0 +1,352 @@
+"""The GitHub Actions target: workflows under `{targets.github.path}/`.
+
+Per plan:
+- `mlops-<pipeline>[-<env>].yml`: one job per pipeline stage, `needs` = the stage's upstream;
+- `mlops-<pipeline>-<stage>[-<env>].yml`: one per scheduled stage, on its own cron.
+Per repository: `mlops-check.yml`, linting the spec and failing on stale outputs in pull requests.
+
+How spec strings stay data (SPEC.md section 5): a command travels in the step's environment
+(`MLOPS_RUN`) and a fixed wrapper runs `sh -c "$MLOPS_RUN"`, so `run:` is the same bytes for every
+spec. The only `${{ }}` expressions in a workflow are the fixed ones built below (`_expr_*`), and
+no spec string is ever placed inside one: param defaults are plain `MLOPS_DEFAULT_*` variables
+that an expression names, never spliced into it.
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from compiler import __version__
+from compiler.plan import Plan, PlanParam, PlanStage, Scalar
+from compiler.render import gate
+from compiler.render.base import OutputFile
+from compiler.render.templating import render
+from compiler.spec.params import env_text
+from compiler.spec.values import Ref
+
+# Actions pinned to full commit SHAs (SPEC.md section 5); the tag is written beside each as a
+# comment. Verified against public workflows that pin the same tag to the same commit (many
+# independent repositories agree); re-verify with `git ls-remote` when bumping.
+CHECKOUT = ("actions/checkout", "11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2")
+UPLOAD_ARTIFACT = ("actions/upload-artifact", "ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2")
+DOWNLOAD_ARTIFACT = ("actions/download-artifact", "d3f86a106a0bac45b974a628896c90dbdf5c8093",
+                     "v4.3.0")
+
+# Minutes a job gets on top of its command's budget, for checkout, artifacts and the gate.
+JOB_OVERHEAD_MINUTES = 10
+CHECK_WORKFLOW = "mlops-check.yml"
+
+
+# ----------------------------------------------------------------- the fixed expressions
+# Every `${{ }}` the target writes comes from one of these; their arguments are names that the
+# spec's name rules restrict to `[A-Za-z0-9_-]` (checked again here: a failure is our bug).
+
+def _name_arg(name: str) -> str:
+    if not name.replace("-", "").replace("_", "").isalnum() or not name.isascii():
+        raise ValueError(f"not a safe name for a GitHub expression: {name!r}")
+    return name
+
+
+def _expr_param(param: PlanParam) -> str:
+    # `github.event.inputs` holds dispatch inputs as text ('true', '0'); it is empty for other
+    # events, and then the default applies. (`inputs.x` would turn a dispatched 0 or false into
+    # the default, since `||` tests truthiness.)
+    return (f"${{{{ github.event.inputs['{_name_arg(param.name)}'] || "
+            f"env.{_default_var(param)} }}}}")
+
+
+def _expr_matrix(axis: str) -> str:
+    return f"${{{{ matrix['{_name_arg(axis)}'] }}}}"
+
+
+def _expr_secret(name: str) -> str:
+    return f"${{{{ secrets.{_name_arg(name)} }}}}"
+
+
+EXPR_REF = "${{ github.ref }}"
+EXPR_JOB_INDEX = "${{ strategy.job-index }}"
+
+
+def _default_var(param: PlanParam) -> str:
+    return "MLOPS_DEFAULT_" + param.var.removeprefix("MLOPS_PARAM_")
+
+
+# ----------------------------------------------------------------------------- context
+Env = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class _Input:
+    name: str
+    type: str                     # string, number, boolean or choice
+    default: Scalar
+    description: str | None
+    options: tuple[str, ...]      # choice only
+
+
+@dataclass(frozen=True)
+class _Artifact:
+    name: str                     # download: the artifact's name, or a glob over a matrix's
+    many: bool                    # uploaded by every job of a matrix: download with a pattern
+    upload_name: str              # upload: unique per matrix job
+    path: str                     # the output as written
+    directory: str                # where its contents belong (download path)
+
+
+@dataclass(frozen=True)
+class _Job:
+    id: str
+    needs: tuple[str, ...]
+    runs_on: tuple[str, ...] | str
+    timeout: int | None           # job minutes (None: GitHub's default)
+    step_timeout: int | None      # minutes of all attempts of the command
+    image: str | None
+    gpu: bool
+    environment: str | None
+    approval: bool
+    matrix: tuple[tuple[str, tuple[str, ...]], ...]
+    downloads: tuple[_Artifact, ...]
+    run_env: Env | None           # None: the stage has no command (a `serve`-only deploy)
+    retries: int
+    gate_env: Env
+    uploads: tuple[_Artifact, ...]
+
+
+@dataclass(frozen=True)
+class _Workflow:
+    name: str
+    schedule: str | None
+    push: dict[str, tuple[str, ...]] | None
+    dispatch: bool
+    inputs: tuple[_Input, ...]
+    env: Env
+    concurrency: str
+    jobs: tuple[_Job, ...]
+
+
+# `uses:` values, with the tag as a trailing YAML comment (as Dependabot and Renovate write them).
+_ACTIONS = {key: f"{repo}@{sha} # {tag}" for key, (repo, sha, tag) in
+            {"checkout": CHECKOUT, "upload": UPLOAD_ARTIFACT, "download": DOWNLOAD_ARTIFACT}.items()}
+
+
+class GithubTarget:
+    """Renders GitHub Actions workflows (see the module docstring)."""
+
+    name = "github"
+
+    def render(self, plan: Plan) -> list[OutputFile]:
+        settings = plan.github
+        if settings is None:
+            return []
+        directory = settings.path.rstrip("/")
+        files = [OutputFile(f"{directory}/mlops-{plan.dns}{plan.suffix}.yml",
+                            _workflow_text(_pipeline_workflow(plan)))]
+        for stage in plan.scheduled_stages:
+            files.append(OutputFile(
+                f"{directory}/mlops-{plan.dns}-{stage.dns}{plan.suffix}.yml",
+                _workflow_text(_scheduled_workflow(plan, stage))))
+        return files
+
+    def repository_files(self, plans: tuple[Plan, ...]) -> list[OutputFile]:
+        with_github = [p for p in plans if p.github is not None]
+        if not with_github:
+            return []
+        first = with_github[0]
+        settings = first.github
+        assert settings is not None
+        # Triggered by the spec and by every generated directory (a hand edit makes --check
+        # fail); the spec path is the one `build` was given, relative to the repository root.
+        spec_dir = posixpath.dirname(first.spec_path)
+        paths = sorted({first.spec_path,
+                        *(posixpath.join(spec_dir, d, "**") for d in _generated_dirs(plans))})
+        directory = settings.path.rstrip("/")
+        text = render("github/check.yml.j2", paths=paths, spec=first.spec_path,
+                      version=__version__, actions=_ACTIONS, runs_on=settings.runs_on,
+                      group=f"mlops-check-{first.dns}-{EXPR_REF}")
+        return [OutputFile(f"{directory}/{CHECK_WORKFLOW}", text)]
+
+
+def _generated_dirs(plans: tuple[Plan, ...]) -> set[str]:
+    dirs: set[str] = set()
+    for plan in plans:
+        for settings in (plan.github, plan.airflow, plan.kubernetes):
+            if settings is not None:
+                dirs.add(settings.path.rstrip("/"))
+    return dirs
+
+
+def _workflow_text(workflow: _Workflow) -> str:
+    return render("github/workflow.yml.j2", workflow=workflow, actions=_ACTIONS,
+                  gate_script=gate.GATE_SCRIPT.rstrip("\n"))
+
+
+def _title(plan: Plan, stage: PlanStage | None = None) -> str:
+    name = f"mlops {plan.pipeline}" + (f" {stage.name}" if stage else "")
+    return name + (f" ({plan.environment})" if plan.environment else "")
+
+
+def _group(plan: Plan, stage: PlanStage | None = None) -> str:
+    base = f"mlops-{plan.dns}" + (f"-{stage.dns}" if stage else "") + plan.suffix
+    return f"{base}-{EXPR_REF}"
+
+
+def _pipeline_workflow(plan: Plan) -> _Workflow:
+    push = plan.push
+    triggered = plan.schedule is not None or push is not None
+    return _Workflow(
+        name=_title(plan),
+        schedule=plan.schedule,
+        push={"branches": push.branches, "tags": push.tags, "paths": push.paths}
+        if push else None,
+        # A workflow needs a trigger: without any, it can still be started by hand.
+        dispatch=plan.manual or not triggered,
+        inputs=_inputs(plan),
+        env=_default_env(plan),
+        concurrency=_group(plan),
+        jobs=tuple(_job(plan, s) for s in plan.pipeline_stages),
+    )
+
+
+def _scheduled_workflow(plan: Plan, stage: PlanStage) -> _Workflow:
+    return _Workflow(
+        name=_title(plan, stage), schedule=stage.schedule, push=None, dispatch=True,
+        inputs=_inputs(plan), env=_default_env(plan), concurrency=_group(plan, stage),
+        jobs=(_job(plan, stage),))
+
+
+def _inputs(plan: Plan) -> tuple[_Input, ...]:
+    result = []
+    for param in plan.params:
+        schema = param.schema
+        description = _description(schema)
+        if "enum" in schema:
+            result.append(_Input(param.name, "choice", param.default_text, description,
+                                 tuple(env_text(v) for v in schema["enum"])))
+            continue
+        kind = {"integer": "number", "number": "number", "boolean": "boolean"}.get(
+            str(schema.get("type")), "string")
+        default = param.default if kind != "string" else param.default_text
+        result.append(_Input(param.name, kind, default, description, ()))
+    return tuple(result)
+
+
+def _description(schema: Mapping[str, Any]) -> str | None:
+    """The param's description, plus the constraints that GitHub's input types cannot express
+    (the dispatch form shows it; lint checks defaults, nothing checks a typed-in value)."""
+    limits = []
+    if schema.get("type") == "integer":
+        limits.append("integer")
+    for key in ("minimum", "maximum", "pattern"):
+        if key in schema:
+            limits.append(f"{key} {env_text(schema[key])}")
+    text = " ".join(filter(None, [schema.get("description"),
+                                  f"({', '.join(limits)})" if limits else None]))
+    return text or None
+
+
+def _default_env(plan: Plan) -> Env:
+    return tuple((_default_var(p), p.default_text) for p in plan.params)
+
+
+def _job(plan: Plan, stage: PlanStage) -> _Job:
+    settings = plan.github
+    assert settings is not None
+    gpu = stage.gpu > 0 and settings.gpu_runs_on is not None
+    labels = settings.gpu_runs_on if gpu and settings.gpu_runs_on is not None \
+        else settings.runs_on
+    budget = _budget_minutes(stage)
+    deploy_env = plan.environment if stage.type == "deploy" else None
+    return _Job(
+        id=stage.name,
+        needs=stage.needs,
+        runs_on=labels if isinstance(labels, str) else tuple(labels),
+        timeout=budget + JOB_OVERHEAD_MINUTES if budget is not None else None,
+        step_timeout=budget,
+        image=stage.image,
+        gpu=gpu,
+        environment=deploy_env,
+        approval=plan.approval and deploy_env is not None,
+        matrix=tuple((axis, tuple(env_text(v) for v in values)) for axis, values in stage.matrix),
+        downloads=_downloads(plan, stage),
+        run_env=_run_env(plan, stage) if stage.run is not None else None,
+        retries=stage.retries,
+        gate_env=gate.gate_env(stage) if stage.run is not None else (),
+        uploads=tuple(_artifact(stage, i, out) for i, out in enumerate(stage.outputs)),
+    )
+
+
+def _budget_minutes(stage: PlanStage) -> int | None:
+    """GitHub has no per-attempt timeout: the command step gets every attempt's time plus the
+    delays between them (the wrapper's retry loop), in whole minutes."""
+    if stage.timeout is None:
+        return None
+    seconds = (stage.retries + 1) * stage.timeout + stage.retries * (stage.retry_delay or 0)
+    return math.ceil(seconds / 60)
+
+
+def _artifact(stage: PlanStage, index: int, output: str) -> _Artifact:
+    # One artifact per output: upload-artifact roots a single directory at itself and a single
+    # file at its parent, so the download directory follows from the path alone. Stage names
+    # never contain '.', so `mlops.<stage>.` is an unambiguous prefix.
+    base = f"mlops.{stage.name}.{index}"
+    directory = output.rstrip("/") if output.endswith("/") else posixpath.dirname(output)
+    if stage.matrix:
+        return _Artifact(f"{base}.*", True, f"{base}.{EXPR_JOB_INDEX}", output, directory or ".")
+    return _Artifact(base, False, base, output, directory or ".")
+
+
+def _covers(output: str, path: str) -> bool:
+    return path == output or (output.endswith("/") and path.startswith(output))
+
+
+def _downloads(plan: Plan, stage: PlanStage) -> tuple[_Artifact, ...]:
+    """The artifacts of upstream pipeline stages that hold this stage's inputs."""
+    found: dict[str, _Artifact] = {}
+    if stage.scheduled:
+        return ()
+    for producer in plan.pipeline_stages:
+        if producer.name == stage.name:
+            continue
+        for index, output in enumerate(producer.outputs):
+            if any(_covers(output, path) for path in stage.inputs):
+                artifact = _artifact(producer, index, output)
+                found.setdefault(artifact.name, artifact)
+    return tuple(found.values())
+
+
+def _run_env(plan: Plan, stage: PlanStage) -> Env:
+    """The command step's environment; later entries win (a secret over a same-named env)."""
+    env: dict[str, str] = dict(plan.builtin_env(stage))
+    params = {p.name: p for p in plan.params}
+    for param in plan.params:
+        env[param.var] = _expr_param(param)
+    for axis, _ in stage.matrix:
+        env[Ref("matrix", axis).var] = _expr_matrix(axis)
+    for name, parts in stage.env:
+        _refuse_expression(*(p for p in parts if isinstance(p, str)))
+        env[name] = "".join(
+            part if isinstance(part, str)
+            else _expr_param(params[part.name]) if part.kind == "params"
+            else _expr_matrix(part.name)
+            for part in parts)
+    for secret in stage.secrets:
+        env[secret] = _expr_secret(secret)
+    assert stage.run is not None
+    _refuse_expression(stage.run)
+    env["MLOPS_RUN"] = stage.run
+    if stage.retries:
+        env["MLOPS_RETRIES"] = str(stage.retries)
+        env["MLOPS_RETRY_DELAY"] = str(stage.retry_delay or 0)
+    return tuple(env.items())
+
+
+def _refuse_expression(*texts: str) -> None:
+    # Lint rejects `${{` in every spec string (GitHub would evaluate it); this guards the promise
+    # should a spec ever reach the renderer without lint.
+    for text in texts:
+        if "${{" in text:
+            raise ValueError(f"spec text with '${{{{' reached the GitHub renderer: {text!r}")

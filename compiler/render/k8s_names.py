@@ -1,0 +1,64 @@
+"""Names, labels and annotations of the Kubernetes target.
+
+Names that the target derives (`<pipeline>-<stage>`, `<pipeline>-<environment>`) must stay
+within Kubernetes' limits; SPEC.md says they are shortened deterministically with a short hash
+suffix, never an error. Inputs are already DNS-1123 (`Plan.dns`, `PlanStage.dns`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from compiler.plan import Plan
+
+MANAGED_BY = "mlops-compiler"
+# DNS-1123 label (Service, container, label values): 63. A CronJob's name is at most 52, because
+# the controller appends an 11-character suffix to the Jobs it creates.
+LABEL_LIMIT = 63
+CRONJOB_LIMIT = 52
+
+
+def short_name(name: str, limit: int = LABEL_LIMIT) -> str:
+    """`name` if it fits, else a prefix plus `-` and 8 hex digits of its sha256 (deterministic,
+    and two long names with the same prefix still differ)."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[:limit - 9].rstrip('-')}-{digest}"
+
+
+def instance(plan: Plan) -> str:
+    """`app.kubernetes.io/instance`: one per pipeline and environment."""
+    return short_name(f"{plan.dns}-{plan.environment or 'default'}".replace("_", "-"))
+
+
+def resource_name(plan: Plan, part: str, limit: int = LABEL_LIMIT) -> str:
+    """`<pipeline>-<part>` within `limit`."""
+    return short_name(f"{plan.dns}-{part}", limit)
+
+
+def labels(plan: Plan, component: str) -> list[tuple[str, str]]:
+    """The recommended labels (kubernetes.io/docs/concepts/overview/working-with-objects/
+    common-labels), in a fixed order."""
+    return [
+        ("app.kubernetes.io/name", plan.dns),
+        ("app.kubernetes.io/instance", instance(plan)),
+        ("app.kubernetes.io/component", short_name(component)),
+        ("app.kubernetes.io/part-of", plan.dns),
+        ("app.kubernetes.io/managed-by", MANAGED_BY),
+    ]
+
+
+def selector(plan: Plan, component: str) -> list[tuple[str, str]]:
+    """Labels that select one component's pods (immutable in a Deployment: no version in it)."""
+    return [pair for pair in labels(plan, component)
+            if pair[0] in ("app.kubernetes.io/name", "app.kubernetes.io/instance",
+                           "app.kubernetes.io/component")]
+
+
+def trace_annotations(plan: Plan) -> list[tuple[str, str]]:
+    """Traceability (SPEC.md section 5.6): the spec's sha256, and its commit under `--ref`."""
+    result = [("mlops.dev/spec-sha256", plan.spec_sha256)]
+    if plan.git_sha:
+        result.append(("mlops.dev/git-sha", plan.git_sha))
+    return result

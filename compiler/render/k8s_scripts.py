@@ -1,0 +1,98 @@
+"""What a Kubernetes pod runs: one fixed wrapper, and per stage a command and an env file that
+travel in a ConfigMap.
+
+Why a ConfigMap (SPEC.md section 5): Kubernetes expands `$(VAR)` in `command`, `args` and `env`
+values, and Argo substitutes `{{...}}` anywhere in a workflow. ConfigMap data is neither, so
+every spec string (command, env values, matrix values, gate data, param defaults of a CronJob)
+goes there, and the manifests that Argo or the kubelet interpret hold only compiler-made text.
+
+The env file is shell that the wrapper sources: every spec literal in it is one shell word
+(`shell_word`), and a `${params.X}` / `${matrix.Y}` reference becomes `"${MLOPS_PARAM_X}"`, read
+from the environment at run time. So the file is data, never spec text evaluated as code.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from compiler.plan import Plan, PlanStage
+from compiler.render.encode import shell_word
+from compiler.render.gate import GATE_SCRIPT, gate_env
+from compiler.spec.params import env_text
+from compiler.spec.values import Part
+
+RUN_DIR = "/mlops/run"            # the ConfigMap, mounted read-only
+WORKSPACE_DIR = "/workspace"      # the working directory of every stage
+GATE_KEY = "gate.py"
+COMBINATION_VAR = "MLOPS_COMBINATION"  # not MLOPS_MATRIX_*: an axis may be called anything
+
+# The same bytes for every stage and every spec: the stage name comes from MLOPS_STAGE, which
+# the manifest sets to a validated name. No `$(` and no `{{` in it, so neither Kubernetes nor
+# Argo changes it. A failed command or a failed gate fails the step (`set -e`).
+WRAPPER = f"""\
+set -eu
+. "{RUN_DIR}/$MLOPS_STAGE.env"
+sh "{RUN_DIR}/$MLOPS_STAGE.sh"
+if [ -n "${{MLOPS_GATES:-}}" ]; then python3 "{RUN_DIR}/{GATE_KEY}"; fi
+"""
+
+# A deploy stage with only `serve` has nothing to run in the pipeline: its step keeps the DAG's
+# shape (and the approval before it); the server itself is the Deployment.
+NOTHING_TO_RUN = "true\n"
+
+
+def command_key(stage: PlanStage) -> str:
+    return f"{stage.name}.sh"
+
+
+def env_key(stage: PlanStage) -> str:
+    return f"{stage.name}.env"
+
+
+def combinations(stage: PlanStage) -> list[tuple[tuple[str, str], ...]]:
+    """Every matrix combination as (variable, text) pairs; axes in written order, the last axis
+    varying fastest (like GitHub's matrix)."""
+    if not stage.matrix:
+        return []
+    axes = [(f"MLOPS_MATRIX_{axis.upper().replace('-', '_')}", values)
+            for axis, values in stage.matrix]
+    return [tuple((var, env_text(value)) for (var, _), value in zip(axes, combo))
+            for combo in itertools.product(*(values for _, values in axes))]
+
+
+def _shell_value(parts: tuple[Part, ...]) -> str:
+    if not parts:
+        return "''"
+    return "".join(str(shell_word(p)) if isinstance(p, str) else f'"${{{p.var}}}"'
+                   for p in parts)
+
+
+def env_file(plan: Plan, stage: PlanStage, with_param_defaults: bool) -> str:
+    """The stage's environment as `export` lines, in dependency order: params (CronJobs only:
+    Argo passes them as workflow parameters), the matrix combination, the spec's env (which may
+    read both), then the gate's data."""
+    lines: list[str] = []
+    if with_param_defaults:
+        lines += [f"export {p.var}={shell_word(p.default_text)}" for p in plan.params]
+    combos = combinations(stage)
+    if combos:
+        lines.append(f'case "${COMBINATION_VAR}" in')
+        for index, combo in enumerate(combos):
+            exports = " ".join(f"{var}={shell_word(text)}" for var, text in combo)
+            lines.append(f"  {index}) export {exports} ;;")
+        lines.append(f'  *) echo "mlops: no matrix combination ${COMBINATION_VAR}" >&2; exit 2 ;;')
+        lines.append("esac")
+    lines += [f"export {name}={_shell_value(parts)}" for name, parts in stage.env]
+    lines += [f"export {name}={shell_word(value)}" for name, value in gate_env(stage)]
+    return "".join(line + "\n" for line in lines)
+
+
+def configmap_data(plan: Plan) -> list[tuple[str, str]]:
+    """ConfigMap keys and texts, sorted by key. Commands are kept byte for byte: `sh FILE`
+    runs the same command as `sh -c TEXT`."""
+    data = {GATE_KEY: GATE_SCRIPT}
+    for stage in plan.stages:
+        data[command_key(stage)] = stage.run if stage.run is not None else NOTHING_TO_RUN
+        data[env_key(stage)] = env_file(plan, stage, with_param_defaults=stage.scheduled)
+    return sorted(data.items())
+

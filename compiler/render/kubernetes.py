@@ -1,0 +1,231 @@
+"""The Kubernetes target: Argo Workflows for the pipeline DAG, plain Kubernetes for the rest.
+
+Files, under `<targets.kubernetes.path>/<environment or "default">/`, one per resource:
+
+| file | kind |
+|---|---|
+| `configmap.yaml` | ConfigMap `<pipeline>-run`: every stage's command and env file, the gate script |
+| `workflowtemplate.yaml` | Argo WorkflowTemplate `<pipeline>`: the DAG of pipeline stages |
+| `cronworkflow.yaml` | Argo CronWorkflow `<pipeline>` (only with `triggers.schedule`) |
+| `cronjob-<stage>.yaml` | CronJob per stage with its own `schedule` |
+| `deployment-<stage>.yaml`, `service-<stage>.yaml`, `networkpolicy-<stage>.yaml`, `hpa-<stage>.yaml` | per `serve` (HPA with `autoscale`); the NetworkPolicy admits ingress on the server's port only |
+| `kustomization.yaml` | lists them all and sets the namespace |
+
+Defaults where the spec says nothing: cpu `500m` and memory `512Mi` (requests = limits, always
+set: SPEC.md 5.5). Every pod runs as UID/GID 65532, non-root, read-only root filesystem, no
+privilege escalation, all capabilities dropped, RuntimeDefault seccomp, `/tmp` an emptyDir.
+See `k8s_scripts.py` for why commands and env values live in the ConfigMap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.plan import Plan, PlanStage
+from compiler.render import k8s_names as names
+from compiler.render import k8s_scripts as scripts
+from compiler.render.base import OutputFile
+from compiler.render.templating import render
+from compiler.spec.params import env_text
+
+DEFAULT_CPU = "500m"
+DEFAULT_MEMORY = "512Mi"
+APPROVE_TEMPLATE = "approve"
+
+
+def _k8s_literal(text: str) -> str:
+    """An env value Kubernetes passes on unchanged: it reduces `$$` to `$`, so `$(X)` survives
+    as written. (Only compiler-made values reach manifests, but they get it too.)"""
+    return text.replace("$", "$$")
+
+
+class KubernetesTarget:
+    name = "kubernetes"
+
+    def render(self, plan: Plan) -> list[OutputFile]:
+        if plan.kubernetes is None:
+            return []
+        directory = f"{plan.kubernetes.path.rstrip('/')}/{plan.environment or 'default'}"
+        files: list[tuple[str, str, dict[str, Any]]] = [
+            ("configmap.yaml", "configmap.yaml.j2", _configmap(plan))]
+        if plan.pipeline_stages:
+            files.append(("workflowtemplate.yaml", "workflowtemplate.yaml.j2", _workflow(plan)))
+            if plan.schedule:
+                files.append(("cronworkflow.yaml", "cronworkflow.yaml.j2", _cron_workflow(plan)))
+        for stage in plan.scheduled_stages:
+            files.append((f"cronjob-{stage.dns}.yaml", "cronjob.yaml.j2", _cronjob(plan, stage)))
+        for stage in plan.stages:
+            if stage.serve is None:
+                continue
+            files.append((f"deployment-{stage.dns}.yaml", "deployment.yaml.j2", _deployment(plan, stage)))
+            files.append((f"service-{stage.dns}.yaml", "service.yaml.j2", _service(plan, stage)))
+            files.append((f"networkpolicy-{stage.dns}.yaml", "networkpolicy.yaml.j2",
+                          _service(plan, stage)))
+            if stage.serve.autoscale:
+                files.append((f"hpa-{stage.dns}.yaml", "hpa.yaml.j2", _hpa(plan, stage)))
+        outputs = [OutputFile(f"{directory}/{file}", render(f"kubernetes/{template}", **ctx))
+                   for file, template, ctx in files]
+        kustomization = render("kubernetes/kustomization.yaml.j2",
+                               namespace=plan.kubernetes.namespace,
+                               resources=sorted(file for file, _, _ in files))
+        outputs.append(OutputFile(f"{directory}/kustomization.yaml", kustomization))
+        return sorted(outputs, key=lambda f: f.path)
+
+    def repository_files(self, plans: tuple[Plan, ...]) -> list[OutputFile]:
+        return []
+
+
+# ------------------------------------------------------------------------------ names
+
+
+def configmap_name(plan: Plan) -> str:
+    return names.resource_name(plan, "run")
+
+
+def template_name(plan: Plan) -> str:
+    return names.short_name(plan.dns)
+
+
+def stage_template(stage: PlanStage) -> str:
+    # Prefixed, so no stage can collide with the DAG's `pipeline` or the `approve` template.
+    return f"run-{stage.dns}"
+
+
+def approval_task(plan: Plan, stage: PlanStage) -> str:
+    """`approve-<stage>`, made unique if a stage already has that name (deterministically)."""
+    taken = {s.dns for s in plan.stages}
+    task = names.short_name(f"approve-{stage.dns}")
+    while task in taken:
+        task = names.short_name(f"{task}-x")
+    return task
+
+
+def _meta(plan: Plan, name: str, component: str) -> dict[str, Any]:
+    assert plan.kubernetes is not None
+    return {"name": name, "namespace": plan.kubernetes.namespace,
+            "labels": names.labels(plan, component), "annotations": names.trace_annotations(plan)}
+
+
+def _common(plan: Plan) -> dict[str, Any]:
+    assert plan.kubernetes is not None
+    k8s = plan.kubernetes
+    return {
+        "wrapper": scripts.WRAPPER,
+        "run_dir": scripts.RUN_DIR,
+        "workspace_dir": scripts.WORKSPACE_DIR,
+        "configmap": configmap_name(plan),
+        "secret_name": k8s.secret_name or f"mlops-{plan.dns}",
+        "node_selector": sorted(k8s.gpu_node_selector.items()),
+        "tolerations": list(k8s.gpu_tolerations),
+    }
+
+
+def _image(stage: PlanStage) -> str:
+    # Linted specs give every stage an image for container targets; a serve-only deploy stage
+    # may have only its server's.
+    image = stage.image or (stage.serve.image if stage.serve else None)
+    assert image is not None, f"stage {stage.name!r} has no image (lint should have said so)"
+    return image
+
+
+def _builtin_env(plan: Plan, stage: PlanStage) -> list[tuple[str, str]]:
+    return [(name, _k8s_literal(value)) for name, value in plan.builtin_env(stage)]
+
+
+# -------------------------------------------------------------------------- resources
+
+
+def _configmap(plan: Plan) -> dict[str, Any]:
+    return {"meta": _meta(plan, configmap_name(plan), "pipeline"),
+            "data": scripts.configmap_data(plan)}
+
+
+def _workflow(plan: Plan) -> dict[str, Any]:
+    assert plan.kubernetes is not None
+    stages = plan.pipeline_stages
+    param_env = [(p.var, f"{{{{workflow.parameters.{p.name}}}}}") for p in plan.params]
+    tasks: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
+    for stage in stages:
+        dependencies = [plan.stage(n).dns for n in stage.needs]
+        if plan.approval and stage.type == "deploy":
+            # A human resumes the workflow (`argo resume`) before the deploy step runs.
+            approve = approval_task(plan, stage)
+            tasks.append({"name": approve, "template": APPROVE_TEMPLATE,
+                          "dependencies": dependencies, "with_items": None})
+            dependencies = [approve]
+        combos = scripts.combinations(stage)
+        tasks.append({"name": stage.dns, "template": stage_template(stage),
+                      "dependencies": dependencies,
+                      "with_items": [str(i) for i in range(len(combos))] if combos else None})
+        env = _builtin_env(plan, stage) + param_env
+        if combos:
+            env.append((scripts.COMBINATION_VAR, "{{inputs.parameters.combination}}"))
+        steps.append({
+            "template": stage_template(stage), "matrix": bool(combos),
+            "image": _image(stage), "env": env, "secrets": list(stage.secrets),
+            "cpu": stage.cpu or DEFAULT_CPU, "memory": stage.memory or DEFAULT_MEMORY,
+            "gpu": stage.gpu, "retries": stage.retries,
+            "retry_delay": f"{stage.retry_delay}s" if stage.retry_delay else None,
+            "timeout": stage.timeout,
+        })
+    return {
+        **_common(plan),
+        "meta": _meta(plan, template_name(plan), "pipeline"),
+        "pod_labels": names.labels(plan, "pipeline"),
+        "service_account": plan.kubernetes.service_account,
+        "params": [{"name": p.name, "value": p.default_text,
+                    "enum": [env_text(v) for v in p.schema.get("enum", ())],
+                    "description": p.schema.get("description")} for p in plan.params],
+        "workspace": plan.kubernetes.workspace,
+        "tasks": tasks,
+        "steps": steps,
+        "approvals": any(t["template"] == APPROVE_TEMPLATE for t in tasks),
+    }
+
+
+def _cron_workflow(plan: Plan) -> dict[str, Any]:
+    return {"meta": _meta(plan, template_name(plan), "pipeline"),
+            "schedule": plan.schedule, "template_name": template_name(plan)}
+
+
+def _cronjob(plan: Plan, stage: PlanStage) -> dict[str, Any]:
+    return {
+        **_common(plan),
+        "meta": _meta(plan, names.resource_name(plan, stage.dns, names.CRONJOB_LIMIT), stage.dns),
+        "schedule": stage.schedule, "image": _image(stage),
+        "env": _builtin_env(plan, stage), "secrets": list(stage.secrets),
+        "cpu": stage.cpu or DEFAULT_CPU, "memory": stage.memory or DEFAULT_MEMORY,
+        "gpu": stage.gpu, "retries": stage.retries, "timeout": stage.timeout,
+    }
+
+
+def _deployment(plan: Plan, stage: PlanStage) -> dict[str, Any]:
+    serve = stage.serve
+    assert serve is not None
+    return {
+        "meta": _meta(plan, names.resource_name(plan, stage.dns), stage.dns),
+        "selector": names.selector(plan, stage.dns),
+        # With an HPA, the HPA owns the replica count: a `replicas` here would reset it on
+        # every apply.
+        "replicas": None if serve.autoscale else serve.replicas,
+        "image": serve.image or _image(stage), "port": serve.port, "health": serve.health,
+        "env": _builtin_env(plan, stage),
+        "cpu": stage.cpu or DEFAULT_CPU, "memory": stage.memory or DEFAULT_MEMORY,
+    }
+
+
+def _service(plan: Plan, stage: PlanStage) -> dict[str, Any]:
+    assert stage.serve is not None
+    return {"meta": _meta(plan, names.resource_name(plan, stage.dns), stage.dns),
+            "selector": names.selector(plan, stage.dns), "port": stage.serve.port}
+
+
+def _hpa(plan: Plan, stage: PlanStage) -> dict[str, Any]:
+    assert stage.serve is not None
+    name = names.resource_name(plan, stage.dns)
+    return {"meta": _meta(plan, name, stage.dns), "target": name,
+            "autoscale": stage.serve.autoscale}
+
+
+TARGET = KubernetesTarget()
