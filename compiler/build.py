@@ -7,7 +7,7 @@ from pathlib import Path
 
 from compiler.analysis import Analysis
 from compiler.diagnostics import did_you_mean
-from compiler.errors import UsageError
+from compiler.errors import OutputConflict, UsageError
 from compiler.plan import Plan, lower
 from compiler.writer import ALL_ENVIRONMENTS, Origin, Scope, header
 
@@ -56,8 +56,9 @@ def render(plans: tuple[Plan, ...], targets: tuple[str, ...], spec_rel: str,
     first = plans[0]
 
     def add(path: str, content: str, target: str, environment: str) -> None:
-        if path in files:  # two renderers or plans claiming one path is our bug
-            raise AssertionError(f"two outputs for {path}")
+        if path in files:  # e.g. environment "b-c" and scheduled stage "b" in environment "c"
+            raise OutputConflict(f"two generated files would be written to {path}: rename the "
+                                 "stage or environment whose names run together there")
         origin = Origin(spec_rel, target, environment)
         files[path] = header(origin, first.spec_sha256, first.git_sha) + content
 

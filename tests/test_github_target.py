@@ -151,7 +151,7 @@ def test_rendering_is_deterministic(spec: Path) -> None:
 
 def test_file_names_follow_the_spec() -> None:
     files = render_all(plans_of((REPO / "examples/churn/mlops.yaml").read_bytes()))
-    assert sorted(files) == [".github/workflows/mlops-check.yml",
+    assert sorted(files) == [".github/workflows/mlops-check.churn.yml",
                              ".github/workflows/mlops-churn-drift-production.yml",
                              ".github/workflows/mlops-churn-drift-staging.yml",
                              ".github/workflows/mlops-churn-production.yml",
@@ -310,7 +310,7 @@ def test_check_workflow_lints_and_checks_pinned_tool() -> None:
     from compiler import __version__
 
     files = render_all(plans_of((REPO / "examples/minimal/mlops.yaml").read_bytes()))
-    workflow = load(files[".github/workflows/mlops-check.yml"])
+    workflow = load(files[".github/workflows/mlops-check.hello.yml"])
     assert "mlops.yaml" in workflow["on"]["pull_request"]["paths"]
     job = workflow["jobs"]["check"]
     assert job["env"]["MLOPS_COMPILER_VERSION"] == __version__

@@ -112,3 +112,13 @@ def test_check_reports_a_diff_and_writes_nothing(tmp_path: Path) -> None:
     assert changes.removed == (".github/workflows/b.yml",)
     assert "-x: 1\n+x: 2\n" in diff and "+++ /dev/null" in diff
     assert (tmp_path / ".github/workflows/a.yml").read_text().endswith("x: 1\n")
+
+
+def test_never_overwrites_a_file_generated_from_another_spec(tmp_path: Path) -> None:
+    target = tmp_path / ".github/workflows/a.yml"
+    target.parent.mkdir(parents=True)
+    other = writer.header(Origin("other/mlops.yaml", "github", "default"), "1" * 64, None)
+    target.write_text(other + "x: 1\n")
+    with pytest.raises(OutputConflict, match="another spec, other/mlops.yaml"):
+        writer.write(tmp_path, files(a="x: 2\n"), SCOPE)
+    assert target.read_text() == other + "x: 1\n"

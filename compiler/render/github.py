@@ -3,7 +3,8 @@
 Per plan:
 - `mlops-<pipeline>[-<env>].yml`: one job per pipeline stage, `needs` = the stage's upstream;
 - `mlops-<pipeline>-<stage>[-<env>].yml`: one per scheduled stage, on its own cron.
-Per repository: `mlops-check.yml`, linting the spec and failing on stale outputs in pull requests.
+Per spec: `mlops-check.<pipeline>.yml` (the dot keeps it apart from every name a pipeline,
+stage or environment can produce), linting the spec and failing on stale outputs in pull requests.
 
 How spec strings stay data (SPEC.md section 5): a command travels in the step's environment
 (`MLOPS_RUN`) and a fixed wrapper runs `sh -c "$MLOPS_RUN"`, so `run:` is the same bytes for every
@@ -38,7 +39,7 @@ DOWNLOAD_ARTIFACT = ("actions/download-artifact", "d3f86a106a0bac45b974a628896c9
 
 # Minutes a job gets on top of its command's budget, for checkout, artifacts and the gate.
 JOB_OVERHEAD_MINUTES = 10
-CHECK_WORKFLOW = "mlops-check.yml"
+CHECK_WORKFLOW = "mlops-check.{pipeline}.yml"
 
 
 # ----------------------------------------------------------------- the fixed expressions
@@ -167,7 +168,8 @@ class GithubTarget:
         text = render("github/check.yml.j2", paths=paths, spec=first.spec_path,
                       version=__version__, actions=_ACTIONS, runs_on=settings.runs_on,
                       group=f"mlops-check-{first.dns}-{EXPR_REF}")
-        return [OutputFile(f"{directory}/{CHECK_WORKFLOW}", text)]
+        name = CHECK_WORKFLOW.format(pipeline=first.dns)
+        return [OutputFile(f"{directory}/{name}", text)]
 
 
 def _generated_dirs(plans: tuple[Plan, ...]) -> set[str]:
