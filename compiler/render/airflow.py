@@ -185,6 +185,8 @@ def _doc_md(plan: Plan, stage: PlanStage | None) -> str:
                       "Airflow has no native approval step: trigger or unpause this DAG only "
                       "after a human approved the release."]
     lines += ["", f"Generated from `{plan.spec_path}` by mlops-compiler; do not edit."]
+    if plan.git_sha:
+        lines.append(f"Built from commit `{plan.git_sha}`.")
     return "\n".join(lines)
 
 
