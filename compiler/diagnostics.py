@@ -57,10 +57,17 @@ def diag(
 
 
 def finalize(diagnostics: Iterable[Diagnostic], path: str) -> list[Diagnostic]:
-    """Give every diagnostic its file, then sort by position and drop exact repeats."""
+    """Give every diagnostic its file, then sort by position and drop exact repeats.
+
+    Messages and hints that quote a credential-looking value have it redacted (see
+    `compiler.redact`): diagnostics end up in CI logs."""
+    from compiler.redact import redact  # late: the credential patterns import this module
+
     seen: set[tuple[object, ...]] = set()
     result: list[Diagnostic] = []
-    for d in sorted((replace(d, path=path) for d in diagnostics), key=_sort_key):
+    redacted = (replace(d, path=path, message=redact(d.message),
+                        hint=redact(d.hint) if d.hint else d.hint) for d in diagnostics)
+    for d in sorted(redacted, key=_sort_key):
         key = (d.line, d.column, d.code, d.message)
         if key not in seen:
             seen.add(key)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from compiler.capabilities import table_markdown
 
 
@@ -22,6 +20,9 @@ SECTIONS = {"rules": rules_markdown, "targets": table_markdown}
 def refresh(readme: str) -> str:
     """The README with every generated section replaced by its current text."""
     for name, make in SECTIONS.items():
-        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
-        readme = pattern.sub(lambda m, make=make: m.group(1) + make() + m.group(2), readme)
+        start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
+        before, found_start, rest = readme.partition(start)
+        _, found_end, after = rest.partition(end)
+        if found_start and found_end:
+            readme = before + start + make() + end + after
     return readme

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 
@@ -22,13 +22,20 @@ class StageGraph:
     """The DAG of stages. `order` is topological, ties broken by name; scheduled stages are
     nodes without edges (they run on their own schedule, outside the pipeline)."""
 
-    graph: nx.DiGraph
+    graph: nx.DiGraph[str]
     order: tuple[str, ...]
+    _rank: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_rank", {n: i for i, n in enumerate(self.order)})
 
     def upstream(self, stage: str) -> tuple[str, ...]:
         """Direct predecessors, in topological order."""
-        preds = set(self.graph.predecessors(stage))
-        return tuple(s for s in self.order if s in preds)
+        return tuple(sorted(self.graph.predecessors(stage), key=self._rank.__getitem__))
+
+    def ancestors(self, stage: str) -> set[str]:
+        """Every stage that must finish before `stage`, directly or not."""
+        return set(nx.ancestors(self.graph, stage))
 
     def downstream_closure(self, stages: Iterable[str]) -> set[str]:
         """The given stages and everything that depends on them."""
@@ -55,7 +62,7 @@ def build(spec: Spec, locator: Locator) -> tuple[StageGraph | None, list[Diagnos
     """Build the graph; None when it has errors (unknown stages, cycles, clashing outputs)."""
     problems: list[Diagnostic] = []
     names = list(spec.stages)
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     g.add_nodes_from(names)
     scheduled = {n for n, s in spec.stages.items() if s.schedule is not None}
 
@@ -85,14 +92,14 @@ def build(spec: Spec, locator: Locator) -> tuple[StageGraph | None, list[Diagnos
     problems += _name_collisions(spec, locator)
     if problems:
         return None, problems
-    cycles = _cycles(g, names, spec, locator)
-    if cycles:
-        return None, cycles
-    order = tuple(nx.lexicographical_topological_sort(g))
+    try:
+        order = tuple(nx.lexicographical_topological_sort(g))
+    except nx.NetworkXUnfeasible:
+        return None, _cycles(g, names, spec, locator)
     return StageGraph(g, order), []
 
 
-def _data_edges(spec: Spec, g: nx.DiGraph, scheduled: set[str],
+def _data_edges(spec: Spec, g: nx.DiGraph[str], scheduled: set[str],
                 locator: Locator) -> list[Diagnostic]:
     problems = []
     writers: dict[str, tuple[str, int]] = {}
@@ -151,9 +158,7 @@ def _name_collisions(spec: Spec, locator: Locator) -> list[Diagnostic]:
     return problems
 
 
-def _cycles(g: nx.DiGraph, names: list[str], spec: Spec, locator: Locator) -> list[Diagnostic]:
-    if nx.is_directed_acyclic_graph(g):
-        return []
+def _cycles(g: nx.DiGraph[str], names: list[str], spec: Spec, locator: Locator) -> list[Diagnostic]:
     rank = {n: i for i, n in enumerate(names)}
     problems = []
     for component in sorted((c for c in nx.strongly_connected_components(g) if len(c) > 1),
@@ -173,7 +178,7 @@ def _cycles(g: nx.DiGraph, names: list[str], spec: Spec, locator: Locator) -> li
     return problems
 
 
-def _shortest_cycle(g: nx.DiGraph, start: str, component: set[str],
+def _shortest_cycle(g: nx.DiGraph[str], start: str, component: set[str],
                     rank: dict[str, int]) -> list[str]:
     """Breadth-first from `start` back to itself, successors in definition order: stable."""
     parent: dict[str, str] = {}

@@ -7,6 +7,7 @@ except the (frozen) target settings.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -112,17 +113,26 @@ class Plan:
     git_sha: str | None                       # only with `build --ref`
     tool_version: str = __version__
 
-    @property
+    # Cached: renderers ask once per stage, so recomputing would be quadratic at 10k stages.
+    # (cached_property writes the instance __dict__ directly, which a frozen dataclass allows.)
+    @functools.cached_property
     def pipeline_stages(self) -> tuple[PlanStage, ...]:
         """Stages of the pipeline DAG (not scheduled on their own)."""
         return tuple(s for s in self.stages if not s.scheduled)
 
-    @property
+    @functools.cached_property
     def scheduled_stages(self) -> tuple[PlanStage, ...]:
         return tuple(s for s in self.stages if s.scheduled)
 
+    @functools.cached_property
+    def _by_name(self) -> dict[str, PlanStage]:
+        return {s.name: s for s in self.stages}
+
     def stage(self, name: str) -> PlanStage:
-        return next(s for s in self.stages if s.name == name)
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise StopIteration from None  # as next() over the stages raised before
 
     def builtin_env(self, stage: PlanStage) -> tuple[tuple[str, str], ...]:
         """Variables every stage sees (SPEC.md section 2), sorted by name."""

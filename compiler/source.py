@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 MAX_DEPTH = 64
 ALIAS_BUDGET = 10_000  # nodes that aliases may expand to, in all
+MAX_STRING = 1024 * 1024  # characters in one scalar: a command, not a data set
 # libyaml's composer recurses in C and crashes past ~30,000 levels: never hand it more than this.
 _SAFE_COMPOSE_DEPTH = 15_000
 
@@ -350,6 +351,12 @@ class _Converter:
         return result
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if len(node.value) > MAX_STRING:
+            self._error("MLP116", f"a value of {len(node.value):,} characters is over the limit "
+                        f"of {MAX_STRING:,} (1 MiB)", node,
+                        hint="keep large data out of the spec: read it from a file in the "
+                             "repository")
+            return None
         tag = node.tag
         if tag == _STR or tag == _TIMESTAMP:  # dates stay text: no spec field wants a datetime
             return node.value

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from compiler.diagnostics import Diagnostic, diag, did_you_mean, quote
 from compiler.source import Locator
 from compiler.spec import params as param_rules
-from compiler.spec.models import GRAPH_FIELDS, Spec
+from compiler.spec.models import GRAPH_FIELDS, ParamSchema, Spec
 from compiler.spec.types import (
     ENV_NAME_PATTERN,
     NAME_PATTERN,
@@ -28,6 +28,7 @@ from compiler.spec.types import (
 
 Loc = tuple[str | int, ...]
 TARGET_NAMES = ("github", "airflow", "kubernetes")
+MAX_STAGES = 50_000  # generous: 10,000-stage specs are a supported size
 
 _TYPE_WORDS = {
     "string_type": "text", "int_type": "an integer", "float_type": "a number",
@@ -77,11 +78,16 @@ def validate(data: Any, locator: Locator) -> tuple[Validated | None, list[Diagno
                            f"{_yaml_word(version)} {quote(version)}",
                            locator.position(("version",)),
                            hint="write 'version: 1', without quotes")]
+    stages = data.get("stages")
+    if isinstance(stages, dict) and len(stages) > MAX_STAGES:
+        return None, [diag("MLP115", f"the spec has {len(stages):,} stages, over the limit of "
+                           f"{MAX_STAGES:,}", locator.key_position(("stages",)),
+                           hint="split the pipeline into several specs")]
     try:
         spec = Spec.model_validate(data)
     except ValidationError as error:
         return None, translate(error, data, locator, Spec)
-    problems = param_rules.check(spec.params, (), locator)
+    problems = _check_params(spec.params, (), locator)
     if problems:
         return None, problems
     merged: dict[str, Spec] = {}
@@ -96,9 +102,58 @@ def validate(data: Any, locator: Locator) -> tuple[Validated | None, list[Diagno
     return Validated(spec, merged), []
 
 
+def _check_params(params: Mapping[str, Any], prefix: Loc, locator: Locator) -> list[Diagnostic]:
+    """`param_rules.check`, skipped when every default plainly satisfies its schema.
+
+    Importing jsonschema costs ~50 ms, as much as the rest of a small lint. The shortcut only
+    answers "valid" when it is certain; anything else (a pattern, an enum miss, a bound broken,
+    1.0 as an integer) goes to jsonschema, which phrases the diagnostic.
+    """
+    if all(_plainly_valid(p) for p in params.values()):
+        return []
+    return param_rules.check(params, prefix, locator)
+
+
+_PLAIN_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}
+
+
+def _plainly_valid(param: Any) -> bool:
+    if not isinstance(param, ParamSchema):
+        return True  # a bare default is its own schema's type, by construction
+    value = param.default
+    if param.pattern is not None:
+        return False  # regex dialects and format checks: leave them to jsonschema
+    if param.type is not None:
+        kinds = _PLAIN_TYPES.get(param.type)
+        if kinds is None or not isinstance(value, kinds) or (
+                isinstance(value, bool) and param.type != "boolean"):
+            return False
+    if param.enum is not None and not any(type(v) is type(value) and v == value
+                                          for v in param.enum):
+        return False
+    bounds = [b for b in (param.minimum, param.maximum) if b is not None]
+    if bounds:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return False
+        if param.minimum is not None and param.maximum is not None \
+                and param.minimum > param.maximum:
+            return False
+        if (param.minimum is not None and not value >= param.minimum) or \
+                (param.maximum is not None and not value <= param.maximum):
+            return False
+    return True
+
+
 def merge_environment(data: Mapping[str, Any], env_name: str) -> dict[str, Any]:
     """The base spec with one overlay deep-merged in (mappings merge, lists replace)."""
-    base = {k: copy.deepcopy(v) for k, v in data.items() if k != "environments"}
+    # Shallow: at 10,000 stages a deep copy costs more than validating. Nothing below mutates a
+    # value shared with `data`: the two containers changed in place are copied, every merge
+    # builds new mappings, and pydantic never mutates its input.
+    base = {k: v for k, v in data.items() if k != "environments"}
+    for key in ("params", "stages"):
+        if isinstance(base.get(key), dict):
+            base[key] = dict(base[key])
     overlay = data.get("environments", {}).get(env_name) or {}
     if base.get("targets") is None:  # absent means all three: keep all three when an overlay
         base["targets"] = {name: {} for name in TARGET_NAMES}  # tunes one of them
@@ -159,7 +214,7 @@ def _validate_environment(
     except ValidationError as error:
         return None, problems + _relocate(_translate(error, merged, Locator(None), Spec),
                                           env_name, locator)
-    problems += param_rules.check(spec.params, ("environments", env_name), locator)
+    problems += _check_params(spec.params, ("environments", env_name), locator)
     return (None if problems else spec), problems
 
 

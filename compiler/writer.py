@@ -147,37 +147,43 @@ def _check_owned(root: Path, files: Mapping[str, str], spec: str) -> None:
                 "overwrite it. Give the pipelines different names, or different target paths.")
 
 
+def changes(root: Path, files: Mapping[str, str], scope: Scope) -> Changes:
+    """What a write would do: files to write, files already current, stale files to remove."""
+    _check_owned(root, files, scope.spec)
+    written: list[str] = []
+    unchanged: list[str] = []
+    for relative in sorted(files):
+        (unchanged if _current(root / relative) == files[relative] else written).append(relative)
+    return Changes(tuple(written), tuple(unchanged), tuple(_stale(root, scope, files)))
+
+
 def plan_changes(root: Path, files: Mapping[str, str], scope: Scope) -> tuple[Changes, str]:
     """What a write would do, and the unified diff of it (for `--check`). Writes nothing."""
-    _check_owned(root, files, scope.spec)
-    written, unchanged, chunks = [], [], []
-    for relative in sorted(files):
+    found = changes(root, files, scope)
+    chunks: list[str] = []
+    for relative in found.written:
         old = _current(root / relative)
-        if old == files[relative]:
-            unchanged.append(relative)
-            continue
-        written.append(relative)
         chunks += difflib.unified_diff(
             (old or "").splitlines(keepends=True), files[relative].splitlines(keepends=True),
             fromfile=f"a/{relative}" if old is not None else "/dev/null", tofile=f"b/{relative}")
-    removed = _stale(root, scope, files)
-    for relative in removed:
+    for relative in found.removed:
         old = _current(root / relative) or ""
         chunks += difflib.unified_diff(old.splitlines(keepends=True), [],
                                        fromfile=f"a/{relative}", tofile="/dev/null")
     diff = "".join(c if c.endswith("\n") else c + "\n\\ No newline at end of file\n"
                    for c in chunks)
-    return Changes(tuple(written), tuple(unchanged), tuple(removed)), diff
+    return found, diff
 
 
 def write(root: Path, files: Mapping[str, str], scope: Scope) -> Changes:
-    """Write what changed (atomically, file by file) and remove stale generated files."""
-    changes, _ = plan_changes(root, files, scope)
-    for relative in changes.written:
+    """Write what changed (atomically, file by file) and remove stale generated files.
+    No diff is computed: that is `--check`'s job, and costly for large outputs."""
+    todo = changes(root, files, scope)
+    for relative in todo.written:
         _atomic_write(_safe_path(root, relative), files[relative])
-    for relative in changes.removed:
+    for relative in todo.removed:
         _safe_path(root, relative).unlink()
-    return changes
+    return todo
 
 
 def _atomic_write(path: Path, content: str) -> None:

@@ -1,4 +1,5 @@
-"""The MLOps lint rules (MLP3xx): each rule's documented examples, and the tricky cases."""
+"""The lint rules (MLP3xx MLOps, MLP4xx target capability): each rule's documented examples,
+and the tricky cases."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def test_codes_are_unique_stable_and_documented() -> None:
     assert len(names) == len(set(names))
     for key, rule in RULES.items():
         assert key == rule.code
-        assert re.fullmatch(r"MLP3\d\d", rule.code), rule.code
+        assert re.fullmatch(r"MLP[34]\d\d", rule.code), rule.code
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name), rule.name
         assert rule.doc.startswith(f"{rule.code} {rule.name}:"), rule.code
         positions = [rule.doc.find(section) for section in SECTIONS]

@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from compiler import writer
-    from compiler.analysis import analyze, display, find_spec, read_spec
+    from compiler.analysis import analyze, display, find_spec, paused_gc, read_spec
     from compiler.build import built_targets, render, select_plans, spec_relative
     from compiler.report import text
     from compiler.source import DEFAULT_MAX_SIZE
@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         spec_path = find_spec(args.spec)
         raw, shown = read_spec(spec_path), display(spec_path)
-    analysis = analyze(raw, shown, max_size=args.max_size or DEFAULT_MAX_SIZE)
+    with paused_gc(freeze=True):  # one short-lived process: see paused_gc
+        analysis = analyze(raw, shown, max_size=args.max_size or DEFAULT_MAX_SIZE)
     if analysis.diagnostics:
         sys.stderr.write(text(analysis.diagnostics))
     if not analysis.ok():

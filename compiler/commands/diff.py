@@ -118,7 +118,10 @@ def run(args: argparse.Namespace) -> int:
         out = markdown(comparison, versions, sides[1])
     else:
         out = text_report(comparison, versions)
-    sys.stdout.write(out)
+    from compiler.redact import redact
+
+    # A credential committed by mistake must not travel on into CI logs and PR comments.
+    sys.stdout.write(redact(out))
     return EXIT_FINDINGS if args.exit_code and comparison.differs else EXIT_OK
 
 
@@ -235,7 +238,8 @@ def mermaid(side: Side, impacted: set[str]) -> list[str]:
     ids = {s: f"s{i}" for i, s in enumerate(order)}
     lines = ["graph TD"]
     lines += [f"  {ids[s]}[{json.dumps(s)}]" for s in order]
-    edges = sorted(side.graph.edges(), key=lambda e: (order.index(e[0]), order.index(e[1])))
+    rank = {s: i for i, s in enumerate(order)}  # order.index() per edge is quadratic
+    edges = sorted(side.graph.edges(), key=lambda e: (rank[e[0]], rank[e[1]]))
     lines += [f"  {ids[a]} --> {ids[b]}" for a, b in edges]
     lines.append("  classDef impacted fill:#fde68a,stroke:#b45309,color:#000")
     marked = [ids[s] for s in order if s in impacted]

@@ -32,10 +32,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     wanted = args.code.strip()
     by_name = {rule.name: rule for rule in RULES.values()}
-    rule = RULES.get(wanted.upper()) or by_name.get(wanted.lower())
-    if rule is None:
+    found = RULES.get(wanted.upper()) or by_name.get(wanted.lower())
+    if found is None:
         hint = did_you_mean(wanted.upper(), [*RULES, *by_name])
         raise UsageError(f"no rule {wanted!r}" + (f"; {hint}" if hint else "")
                          + " ('mlops explain --list' shows them all)")
-    sys.stdout.write(f"{rule.code} {rule.name} ({rule.severity.value})\n\n{rule.doc.strip()}\n")
+    sys.stdout.write(f"{found.code} {found.name} ({found.severity.value})\n\n"
+                     f"{found.doc.strip()}\n")
     return EXIT_OK

@@ -6,7 +6,11 @@ from dataclasses import replace
 
 from compiler.diagnostics import Diagnostic
 from compiler.lint.base import LintContext, Rule
+from compiler.lint import walk
 from compiler.lint import (
+    argo_substitution,
+    capability,
+    kubernetes_names,
     bad_gate,
     credential_literal,
     deploy_without_gate,
@@ -42,12 +46,19 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in (
     interpolation_outside_run.RULE,
     overlay_changes_graph.RULE,
     missing_image.RULE,
+    capability.RULE,
+    kubernetes_names.RULE,
+    argo_substitution.RULE,
 )}
 
 
 def run(context: LintContext) -> list[Diagnostic]:
     """Every rule over the context; each finding gets its rule's severity."""
     found: list[Diagnostic] = []
-    for rule in RULES.values():
-        found += [replace(d, code=rule.code, severity=rule.severity) for d in rule.check(context)]
+    try:
+        for rule in RULES.values():
+            found += [replace(d, code=rule.code, severity=rule.severity)
+                      for d in rule.check(context)]
+    finally:
+        walk.forget()  # the shared string walk lives for one run only
     return found

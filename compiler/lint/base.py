@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from compiler.diagnostics import Diagnostic, Severity
-from compiler.graph import StageGraph
 from compiler.source import Locator
 from compiler.spec.models import Spec
+
+if TYPE_CHECKING:  # the graph module imports networkx, which `mlops explain` never needs
+    from compiler.graph import StageGraph
 
 Path = tuple[str | int, ...]
 

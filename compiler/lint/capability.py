@@ -15,9 +15,16 @@ should know before production does, and decide: drop the target, or accept the d
 ```yaml
 version: 1
 name: churn
+defaults: {image: "ghcr.io/acme/churn:1.4.2"}
 stages:
+  evaluate:
+    type: evaluate
+    run: python evaluate.py
+    metrics: metrics.json
+    gate: ["auc >= 0.8"]
   deploy:
     type: deploy
+    needs: [evaluate]
     run: ./register.sh
     serve: {image: "ghcr.io/acme/churn-serve:1.4.2", port: 8080}
 targets:
@@ -28,9 +35,16 @@ targets:
 ```yaml
 version: 1
 name: churn
+defaults: {image: "ghcr.io/acme/churn:1.4.2"}
 stages:
+  evaluate:
+    type: evaluate
+    run: python evaluate.py
+    metrics: metrics.json
+    gate: ["auc >= 0.8"]
   deploy:
     type: deploy
+    needs: [evaluate]
     run: ./register.sh
     serve: {image: "ghcr.io/acme/churn-serve:1.4.2", port: 8080}
 targets:

@@ -55,8 +55,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import networkx as nx
-
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.lint.base import LintContext, Rule
 from compiler.lint.walk import Finding, per_spec
@@ -66,14 +64,14 @@ from compiler.spec.models import Spec
 def check(context: LintContext) -> Iterator[Diagnostic]:
     if context.graph is None:  # the graph phase reported why; ancestry is unknown
         return
-    graph = context.graph.graph
+    graph = context.graph
 
     def find(spec: Spec) -> Iterator[Finding]:
         for name, stage in spec.stages.items():
             if stage.type != "deploy":
                 continue
             if not any(spec.stages[a].type == "evaluate" and spec.stages[a].gate
-                       for a in nx.ancestors(graph, name)):
+                       for a in graph.ancestors(name)):
                 yield Finding((name,), ("stages", name),
                               f"deploy stage {name!r} does not depend on a gated evaluation",
                               hint="add an 'evaluate' stage with 'metrics' and 'gate' and list "

@@ -100,8 +100,26 @@ def is_interpolated_path(path: Path) -> bool:
     return False
 
 
+# Several rules walk every string of the same file: walk it once. One entry, keyed by the very
+# data object (held, so its id cannot be reused), is all a lint run needs.
+_walked: tuple[Any, list[tuple[Path, str, bool]]] | None = None
+
+
 def all_strings(data: Any) -> Iterator[tuple[Path, str, bool]]:
     """Every string in the file as (path, text, is_key); a key's path is the entry's path."""
+    global _walked
+    if _walked is None or _walked[0] is not data:
+        _walked = (data, list(_walk_strings(data)))
+    return iter(_walked[1])
+
+
+def forget() -> None:
+    """Drop the shared walk (lint.run calls it when a run ends)."""
+    global _walked
+    _walked = None
+
+
+def _walk_strings(data: Any) -> Iterator[tuple[Path, str, bool]]:
     stack: list[tuple[Path, Any]] = [((), data)]
     while stack:
         path, value = stack.pop()

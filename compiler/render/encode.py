@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from functools import lru_cache
 from typing import Any
 
 
@@ -27,10 +28,19 @@ _YAML_SPECIAL = re.compile(
 def _double_quoted(text: str) -> str:
     """A YAML double-quoted scalar: JSON's escapes, ASCII only. JSON spells a character beyond
     U+FFFF as a surrogate pair, which YAML reads as two invalid characters; use `\\U` there."""
-    if all(ord(c) <= 0xFFFF for c in text):
+    if not text or max(text) <= "\uffff":  # max() runs in C: the common case stays fast
         return json.dumps(text, ensure_ascii=True)
     return '"' + "".join(f"\\U{ord(c):08x}" if ord(c) > 0xFFFF else json.dumps(c)[1:-1]
                          for c in text) + '"'
+
+
+@lru_cache(maxsize=65536)
+def _yaml_text(text: str) -> Encoded:
+    # Outputs repeat the same strings (images, names, variables) across stages and
+    # environments: caching the encoding is a large part of a 10,000-stage build.
+    if _PLAIN_SAFE.fullmatch(text) and not _YAML_SPECIAL.fullmatch(text):
+        return Encoded(text)
+    return Encoded(_double_quoted(text))
 
 
 def yaml_scalar(value: Any) -> Encoded:
@@ -39,25 +49,29 @@ def yaml_scalar(value: Any) -> Encoded:
     Strings are written plain when that is unambiguous, otherwise double-quoted with JSON's
     escapes (a subset of YAML's), ASCII only, so no character can end the scalar early.
     """
+    if isinstance(value, str):
+        return _yaml_text(value)
     if value is None:
         return Encoded("null")
     if isinstance(value, bool):
         return Encoded("true" if value else "false")
     if isinstance(value, (int, float)):
         return Encoded(json.dumps(value))
-    if not isinstance(value, str):
-        raise TypeError(f"cannot encode {type(value).__name__} as a YAML scalar")
-    if _PLAIN_SAFE.fullmatch(value) and not _YAML_SPECIAL.fullmatch(value):
-        return Encoded(value)
-    return Encoded(_double_quoted(value))
+    raise _unencodable(value, "a YAML scalar")
 
 
 def yaml_string(value: Any) -> Encoded:
     """Like `yaml_scalar`, but always a string in YAML: numbers and booleans are quoted."""
-    text = value if isinstance(value, str) else json.dumps(value)
-    if _PLAIN_SAFE.fullmatch(text) and not _YAML_SPECIAL.fullmatch(text):
-        return Encoded(text)
-    return Encoded(_double_quoted(text))
+    return _yaml_text(value if isinstance(value, str) else json.dumps(value))
+
+
+def _unencodable(value: Any, what: str) -> Exception:
+    # A template's missing variable arrives here as Jinja's StrictUndefined: let it report
+    # itself as missing (checked only on this error path, so encoding stays fast).
+    fail = getattr(value, "_fail_with_undefined_error", None)
+    if fail is not None:
+        fail()
+    return TypeError(f"cannot encode {type(value).__name__} as {what}")
 
 
 def python_literal(value: Any) -> Encoded:
@@ -74,7 +88,7 @@ def python_literal(value: Any) -> Encoded:
     if isinstance(value, dict):
         items = ", ".join(f"{python_literal(k)}: {python_literal(v)}" for k, v in value.items())
         return Encoded("{" + items + "}")
-    raise TypeError(f"cannot encode {type(value).__name__} as a Python literal")
+    raise _unencodable(value, "a Python literal")
 
 
 def shell_word(value: str) -> Encoded:

@@ -310,9 +310,9 @@ def _downloads(plan: Plan, stage: PlanStage) -> tuple[_Artifact, ...]:
     found: dict[str, _Artifact] = {}
     if stage.scheduled:
         return ()
-    for producer in plan.pipeline_stages:
-        if producer.name == stage.name:
-            continue
+    # A stage that writes one of our inputs is always a direct upstream (the graph adds that
+    # edge), so looking at `needs` finds them all, in linear time over the plan.
+    for producer in (plan.stage(name) for name in stage.needs):
         for index, output in enumerate(producer.outputs):
             if any(_covers(output, path) for path in stage.inputs):
                 artifact = _artifact(producer, index, output)

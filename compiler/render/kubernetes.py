@@ -91,6 +91,11 @@ def stage_template(stage: PlanStage) -> str:
     return f"run-{stage.dns}"
 
 
+def param_annotation(param: str) -> str:
+    """The pod annotation that carries a param's value (param names are valid name parts)."""
+    return f"mlops.dev/param-{param}"
+
+
 def approval_task(plan: Plan, stage: PlanStage) -> str:
     """`approve-<stage>`, made unique if a stage already has that name (deterministically)."""
     taken = {s.dns for s in plan.stages}
@@ -143,7 +148,13 @@ def _configmap(plan: Plan) -> dict[str, Any]:
 def _workflow(plan: Plan) -> dict[str, Any]:
     assert plan.kubernetes is not None
     stages = plan.pipeline_stages
-    param_env = [(p.var, f"{{{{workflow.parameters.{p.name}}}}}") for p in plan.params]
+    # A run's param values reach the pod through annotations that Argo fills in, read back with
+    # the Downward API: the kubelet expands `$(VAR)` in an env `value` (and reduces `$$` to
+    # `$`), never in a `fieldRef`, so a run-time value reaches the stage byte for byte.
+    param_annotations = [(param_annotation(p.name), f"{{{{workflow.parameters.{p.name}}}}}")
+                         for p in plan.params]
+    param_env = [(p.var, f"metadata.annotations['{param_annotation(p.name)}']")
+                 for p in plan.params]
     tasks: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
     for stage in stages:
@@ -158,12 +169,13 @@ def _workflow(plan: Plan) -> dict[str, Any]:
         tasks.append({"name": stage.dns, "template": stage_template(stage),
                       "dependencies": dependencies,
                       "with_items": [str(i) for i in range(len(combos))] if combos else None})
-        env = _builtin_env(plan, stage) + param_env
+        env = _builtin_env(plan, stage)
         if combos:
             env.append((scripts.COMBINATION_VAR, "{{inputs.parameters.combination}}"))
         steps.append({
             "template": stage_template(stage), "matrix": bool(combos),
-            "image": _image(stage), "env": env, "secrets": list(stage.secrets),
+            "image": _image(stage), "env": env, "param_env": param_env,
+            "annotations": param_annotations, "secrets": list(stage.secrets),
             "cpu": stage.cpu or DEFAULT_CPU, "memory": stage.memory or DEFAULT_MEMORY,
             "gpu": stage.gpu, "retries": stage.retries,
             "retry_delay": f"{stage.retry_delay}s" if stage.retry_delay else None,

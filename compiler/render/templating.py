@@ -6,7 +6,6 @@ value that did not pass through an encoder of `encode.py`: a raw string cannot r
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -29,17 +28,6 @@ def _finalize(value: Any) -> Any:
                         "through an encoder filter (yaml, py, sh, json or trusted)")
 
 
-def _strict(encoder: Callable[[Any], encode.Encoded]) -> Callable[[Any], encode.Encoded]:
-    """An encoder that lets a missing variable fail as missing, not as an odd type."""
-
-    def encode_value(value: Any) -> encode.Encoded:
-        if isinstance(value, jinja2.Undefined):
-            value._fail_with_undefined_error()
-        return encoder(value)
-
-    return encode_value
-
-
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -51,14 +39,14 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         finalize=_finalize,
     )
-    env.filters.update({name: _strict(encoder) for name, encoder in {
+    env.filters.update({
         "yaml": encode.yaml_scalar,
         "yaml_str": encode.yaml_string,
         "py": encode.python_literal,
         "sh": encode.shell_word,
         "json": encode.json_text,
         "trusted": encode.trusted,
-    }.items()})
+    })
     return env
 
 

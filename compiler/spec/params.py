@@ -57,15 +57,15 @@ def check(params: Mapping[str, Param], prefix: Loc, locator: Locator) -> list[Di
                                  f"than maximum {param.maximum}", locator.position(base_path)))
             continue
         value = default_of(param)
-        error = jsonschema.exceptions.best_match(
+        mismatch = jsonschema.exceptions.best_match(
             jsonschema.Draft202012Validator(schema).iter_errors(value))
-        if error is not None:
+        if mismatch is not None:
             where = (*prefix, "params", name) if prefix else (
                 (*base_path, "default") if isinstance(param, ParamSchema) else base_path)
             if prefix and locator.node(where)[1] is None:
                 where = prefix
             problems.append(diag(
                 "MLP126", f"{'override' if prefix else 'default'} {quote(value)} of param "
-                f"{name!r} does not satisfy its schema: {error.message}", locator.position(where),
+                f"{name!r} does not satisfy its schema: {mismatch.message}", locator.position(where),
                 hint=f"the schema is {schema}"))
     return problems

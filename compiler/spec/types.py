@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Annotated, Union
 
 from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
@@ -46,12 +47,15 @@ Quantity = Annotated[
 ]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _relative_path(value: str) -> str:
     if not value or value.startswith("/") or value.startswith("\\"):
         raise ValueError("must be a relative path inside the repository")
     # A line break would split one path into several where targets list paths one per line
     # (GitHub's upload-artifact `path:`).
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+    if _CONTROL.search(value):
         raise ValueError("must not contain line breaks, tabs or other control characters")
     trailing = value.endswith("/")
     normal = posixpath.normpath(value)

@@ -72,7 +72,7 @@ def _script(run: str, gated: bool) -> str:
 
 NAMESPACE = 'churn-prod'
 SERVICE_ACCOUNT = 'churn-runner'
-SECRET_NAME = 'mlops-churn'  # a Kubernetes Secret with one key per secret name
+SECRETS_SOURCE = 'mlops-churn'  # the Kubernetes Secret object: one key per secret name
 # The pipeline's workspace, a PersistentVolumeClaim that must exist in NAMESPACE: every task
 # mounts it as its working directory, so stages pass files to each other through it.
 WORKSPACE_CLAIM = 'mlops-churn-workspace'
@@ -112,7 +112,7 @@ class MlopsPodOperator(KubernetesPodOperator):
             cmds=["sh", "-c"],
             arguments=[_k8s_text(_script(run, gated))],
             env_vars=self._env_vars(PARAM_DEFAULTS),
-            secrets=[Secret("env", name, SECRET_NAME, name) for name in secret_names],
+            secrets=[Secret("env", name, SECRETS_SOURCE, name) for name in secret_names],
             container_resources=k8s.V1ResourceRequirements(
                 requests=dict(quantities), limits=dict(quantities)),
             node_selector=dict(GPU_NODE_SELECTOR) if gpu else None,
@@ -132,7 +132,8 @@ class MlopsPodOperator(KubernetesPodOperator):
             ],
             volume_mounts=[
                 k8s.V1VolumeMount(name="workspace", mount_path=WORKSPACE),
-                k8s.V1VolumeMount(name="tmp", mount_path="/tmp"),
+                # the pod's own emptyDir (the root filesystem is read-only), not a host path
+                k8s.V1VolumeMount(name="tmp", mount_path="/tmp"),  # nosec B108
             ],
             # The operator has no working-directory argument: a partial pod spec sets it.
             full_pod_spec=k8s.V1Pod(spec=k8s.V1PodSpec(containers=[

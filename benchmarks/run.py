@@ -1,0 +1,323 @@
+"""Run every benchmark and print a table of medians and ratios against the targets.
+
+    python benchmarks/run.py            # the full run (medians of 5; a few minutes)
+    python benchmarks/run.py --quick    # medians of 3, large build at 2,000 stages (< ~2 min)
+
+Every time is the wall time of a fresh process (start-up included), except the Airflow rows,
+which time a DAG module's import inside a process that has already imported Airflow. Peers run
+from their own venvs under .cache/bench-tools/ (built on first use; see tools.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks import generate, tools  # noqa: E402
+
+PY = sys.executable
+MLOPS = [PY, "-m", "compiler"]
+FLOOR_LINT = "import sys, yaml, pydantic\nyaml.compose(open(sys.argv[1], 'rb').read(), Loader=yaml.CSafeLoader)\n"
+# The lint floor plus defining the spec's pydantic models: what any pydantic-validated lint pays.
+FLOOR_MODELS = ("import sys, yaml, pydantic\nimport compiler.spec.models\n"
+                "yaml.compose(open(sys.argv[1], 'rb').read(), Loader=yaml.CSafeLoader)\n")
+FLOOR_BUILD = "import gc, sys, yaml\ngc.disable()\nyaml.compose(open(sys.argv[1], 'rb').read(), Loader=yaml.CSafeLoader)\n"
+TIMEOUT = 180.0  # one run slower than this is reported as such, not waited for again
+
+
+@dataclass
+class Measure:
+    median: float
+    peak_mib: float
+    runs: int
+    timed_out: bool = False
+
+
+def timed(cmd: Sequence[str | os.PathLike[str]], repeat: int, *, cwd: Path | None = None,
+          env: dict[str, str] | None = None, ok: Sequence[int] = (0,)) -> Measure:
+    """Median wall time and peak RSS of `cmd` over `repeat` fresh processes."""
+    times, peaks = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = start + TIMEOUT
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                return Measure(TIMEOUT, 0.0, len(times) + 1, timed_out=True)
+            time.sleep(0.002)
+        elapsed = time.perf_counter() - start
+        code = os.waitstatus_to_exitcode(status)
+        proc.returncode = code
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        if code not in ok:
+            raise SystemExit(f"benchmark command failed ({code}): {' '.join(map(str, cmd))}\n{err[-2000:]}")
+        times.append(elapsed)
+        peaks.append(usage.ru_maxrss / 1024)
+        if elapsed > TIMEOUT / 4 and len(times) >= 1:
+            break  # a very slow command: one run says enough
+    return Measure(statistics.median(times), max(peaks), len(times))
+
+
+@dataclass
+class Row:
+    name: str
+    value: Measure
+    baseline_name: str
+    baseline: Measure | None
+    target: str
+    check: Callable[[float], bool] | None  # on the ratio value / baseline (or value alone)
+    unit: str = "s"  # "MiB" for the memory row
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.baseline is None else self.value.median / self.baseline.median
+
+
+def fmt_s(m: Measure) -> str:
+    return (">" if m.timed_out else "") + (f"{m.median * 1000:.0f} ms" if m.median < 10 else f"{m.median:.1f} s")
+
+
+def print_table(rows: list[Row], info: dict[str, str]) -> bool:
+    header = ("benchmark", "median", "baseline", "baseline median", "ratio", "target", "")
+    lines = []
+    all_ok = True
+    for r in rows:
+        ratio = r.ratio
+        status = ""
+        if r.check is not None:
+            good = not r.value.timed_out and r.check(ratio if ratio is not None else r.value.median)
+            status = "ok" if good else "MISSED"
+            all_ok &= good
+        if r.unit == "MiB":
+            shown = "n/a (run stopped)" if r.value.timed_out else f"{r.value.median:.0f} MiB"
+        else:
+            shown = fmt_s(r.value)
+        lines.append((r.name, shown, r.baseline_name,
+                      fmt_s(r.baseline) if r.baseline else "",
+                      f"{ratio:.2f}x" if ratio is not None else "", r.target, status))
+    widths = [max(len(str(x[i])) for x in [header, *lines]) for i in range(len(header))]
+    out = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |",
+           "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out += ["| " + " | ".join(str(c).ljust(w) for c, w in zip(line, widths)) + " |" for line in lines]
+    print()
+    for key, value in info.items():
+        print(f"{key}: {value}")
+    print()
+    print("\n".join(out))
+    return all_ok
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def write_specs(work: Path, sizes: Sequence[int]) -> dict[int, Path]:
+    paths = {}
+    for n in sizes:
+        d = work / f"s{n}"
+        d.mkdir()
+        paths[n] = d / "mlops.yaml"
+        paths[n].write_text(generate.spec_text(n))
+    return paths
+
+
+def dvc_project(work: Path, n: int) -> Path:
+    d = work / f"dvc{n}"
+    d.mkdir()
+    (d / "dvc.yaml").write_text(generate.dvc_text(n))
+    (d / "params.yaml").write_text(generate.dvc_params_text())
+    subprocess.run([tools.bin_of("dvc", "dvc"), "init", "--no-scm", "-q"], cwd=d, check=True)
+    return d
+
+
+def diff_repo(work: Path, n_stages: int, commits: int) -> Path:
+    """A git repository whose spec changed in each of `commits` commits (via fast-import)."""
+    d = work / "repo"
+    d.mkdir()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@example.com"}
+    subprocess.run(["git", "init", "-q", "-b", "main", str(d)], check=True, env=env)
+    base = generate.spec_text(n_stages)
+    stream = []
+    for i in range(commits):
+        # each commit retunes one stage's command and the learning rate: a real semantic change
+        text = base.replace("--block 0 ", f"--block 0 --rev {i} ").replace(
+            "default: 0.05", f"default: {0.05 + (i % 7) / 100:.2f}")
+        data = text.encode()
+        msg = f"tune run {i}\n".encode()
+        stream.append(b"commit refs/heads/main\n")
+        stream.append(f"committer bench <b@example.com> {1700000000 + i * 60} +0000\n".encode())
+        stream.append(f"data {len(msg)}\n".encode() + msg)
+        stream.append(f"M 100644 inline mlops.yaml\ndata {len(data)}\n".encode() + data + b"\n")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=d, input=b"".join(stream), check=True,
+                   env=env)
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=d, check=True, env=env)
+    return d
+
+
+def airflow_env(home: Path) -> dict[str, str]:
+    from tests.tooling import _airflow_env
+
+    return _airflow_env(home)
+
+
+def airflow_median(python: Path, dag_file: Path, repeat: int, home: Path, *extra: str) -> Measure:
+    proc = subprocess.run([str(python), str(HERE / "airflow_import.py"), str(dag_file), str(repeat), *extra],
+                          env=airflow_env(home), capture_output=True, text=True, cwd=home, timeout=1800)
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("@@BENCH@@ ")]
+    if proc.returncode != 0 or not lines:
+        raise SystemExit(f"airflow import benchmark failed for {dag_file}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    result = json.loads(lines[-1].split(" ", 1)[1])
+    print(f"  {dag_file.name}: DAGs {result['dags']}", file=sys.stderr)
+    return Measure(result["median"], 0.0, repeat)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer runs and a smaller large build")
+    parser.add_argument("--repeat", type=int, help="runs per benchmark (default 5, quick 3)")
+    parser.add_argument("--only", help="comma-separated groups: lint,dvc,build,airflow,diff")
+    args = parser.parse_args(argv)
+    repeat = args.repeat or (3 if args.quick else 5)
+    large = 2000 if args.quick else 10_000
+    groups = set((args.only or "lint,dvc,build,airflow,diff").split(","))
+    rows: list[Row] = []
+
+    def progress(what: str) -> None:
+        print(f"... {what}", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
+        work = Path(tmp)
+        specs = write_specs(work, sorted({50, 1000, large}))
+        floor_lint = work / "floor_lint.py"
+        floor_lint.write_text(FLOOR_LINT)
+        floor_models = work / "floor_models.py"
+        floor_models.write_text(FLOOR_MODELS)
+        floor_build = work / "floor_build.py"
+        floor_build.write_text(FLOOR_BUILD)
+
+        if "lint" in groups:
+            progress("lint, 50 stages")
+            s50 = specs[50]
+            floor = timed([PY, floor_lint, s50], repeat)
+            lint50 = timed([*MLOPS, "lint", s50], repeat)
+            models = timed([PY, floor_models, s50], repeat, env={**os.environ, "PYTHONPATH": str(REPO),
+                                                                 "PYDANTIC_DISABLE_PLUGINS": "__all__"})
+            yamllint = timed([tools.bin_of("yamllint", "yamllint"), "-f", "parsable", s50], repeat, ok=(0, 1))
+            cjs = timed([tools.bin_of("check-jsonschema", "check-jsonschema"), "--schemafile",
+                         REPO / "schemas" / "mlops.schema.json", s50], repeat, ok=(0, 1))
+            rows += [
+                Row("mlops lint, 50 stages", lint50, "lint floor", floor, "<= 2.0x", lambda r: r <= 2.0),
+                Row("mlops lint, 50 stages", lint50, "yamllint", yamllint, "< 1.0x", lambda r: r < 1.0),
+                Row("mlops lint, 50 stages", lint50, "check-jsonschema", cjs, "(info)", None),
+                Row("floor + defining the spec models", models, "lint floor", floor, "(info)", None),
+                Row("mlops lint, 50 stages", lint50, "floor + spec models", models, "(info)", None),
+            ]
+        if "dvc" in groups:
+            progress("lint and graph vs dvc dag, 1,000 stages")
+            s1000 = specs[1000]
+            # dvc dag takes ~20 s at 1,000 stages: fewer runs of it (one in --quick)
+            dvc = timed([tools.bin_of("dvc", "dvc"), "dag"], 1 if args.quick else 3, cwd=dvc_project(work, 1000))
+            lint1k = timed([*MLOPS, "lint", s1000], repeat)
+            graph1k = timed([*MLOPS, "graph", s1000], repeat)
+            rows += [
+                Row("mlops lint, 1,000 stages", lint1k, "dvc dag", dvc, "<= 0.10x", lambda r: r <= 0.1),
+                Row("mlops graph, 1,000 stages", graph1k, "dvc dag", dvc, "<= 0.10x", lambda r: r <= 0.1),
+            ]
+        if "build" in groups:
+            progress(f"build, 1,000 and {large:,} stages")
+            out = work / "out"
+            build1k = timed([*MLOPS, "build", specs[1000], "--out", out / "1k", "-q"], repeat)
+            big_repeat = 1 if args.quick else repeat
+            floorb = timed([PY, floor_build, specs[large]], repeat)
+            buildbig = timed([*MLOPS, "build", specs[large], "--out", out / "big", "-q"], big_repeat)
+            shutil.rmtree(out, ignore_errors=True)
+            mem = Measure(buildbig.peak_mib, 0, buildbig.runs, buildbig.timed_out)
+            rows += [
+                Row(f"mlops build, {large:,} stages", buildbig, "build floor", floorb, "<= 3.0x", lambda r: r <= 3.0),
+                Row(f"mlops build, {large:,} stages", buildbig, "build, 1,000 stages", build1k,
+                    f"<= {large / 1000 * 1.1:.1f}x", lambda r, k=large / 1000 * 1.1: r <= k),
+            ]
+            rows.append(Row(f"peak memory (RSS), build {large:,}", mem, "", None, "< 1024 MiB",
+                            lambda v: v < 1024, unit="MiB"))
+        if "airflow" in groups:
+            progress("Airflow import of the generated DAG vs dag-factory, 1,000 stages")
+            from tests.tooling import airflow_python
+
+            out = work / "af"
+            subprocess.run([*MLOPS, "build", str(specs[1000]), "--target", "airflow", "--env", "production",
+                            "--out", str(out), "-q"], check=True)
+            ours = out / "airflow" / "dags" / "mlops_bench_production.py"
+            df_dir = work / "dagfactory"
+            df_dir.mkdir()
+            (df_dir / "bench.yaml").write_text(generate.dagfactory_text(1000))
+            df_file = df_dir / "bench_dagfactory.py"
+            df_file.write_text("from pathlib import Path\nfrom dagfactory import load_yaml_dags\n"
+                               "load_yaml_dags(globals_dict=globals(), "
+                               "config_filepath=str(Path(__file__).with_name('bench.yaml')))\n")
+            homes = work / "home-ours", work / "home-df"
+            for h in homes:
+                h.mkdir()
+            py_ours = airflow_python(3)
+            mine = airflow_median(py_ours, ours, repeat, homes[0])
+            theirs = airflow_median(tools.bin_of("dagfactory", "python"), df_file, repeat, homes[1], "dagfactory")
+            floor_file = work / "af" / "bench_floor.py"
+            floor_file.write_text(generate.airflow_floor_text(1000))
+            floor_af = airflow_median(py_ours, floor_file, repeat, homes[0])
+            rows.append(Row("Airflow import, generated DAG, 1,000", mine, "dag-factory from YAML", theirs,
+                            "<= 0.20x", lambda r: r <= 0.2))
+            rows.append(Row("Airflow floor: 1,000 bare BashOperators", floor_af, "dag-factory from YAML",
+                            theirs, "(info: best possible)", None))
+            rows.append(Row("Airflow import, generated DAG, 1,000", mine, "Airflow floor", floor_af,
+                            "(info)", None))
+        if "diff" in groups:
+            progress("diff on a repository of 1,000 commits")
+            repo = diff_repo(work, 50, 1000)
+            a, b = work / "a.yaml", work / "b.yaml"
+            a.write_bytes(subprocess.run(["git", "show", "HEAD~500:mlops.yaml"], cwd=repo, capture_output=True, check=True).stdout)
+            b.write_bytes(subprocess.run(["git", "show", "HEAD:mlops.yaml"], cwd=repo, capture_output=True, check=True).stdout)
+            diff = timed([*MLOPS, "diff", "HEAD~500", "HEAD"], repeat, cwd=repo)
+            la = timed([*MLOPS, "lint", a], repeat)
+            lb = timed([*MLOPS, "lint", b], repeat)
+            log = timed(["git", "log", "--oneline", "HEAD~500..HEAD", "--", "mlops.yaml"], repeat, cwd=repo)
+            floor = Measure(la.median + lb.median + log.median, 0, repeat)
+            rows.append(Row("mlops diff HEAD~500 HEAD, 1,000 commits", diff, "2 lints + git log", floor,
+                            "<= 2.0x", lambda r: r <= 2.0))
+
+    info = {"machine": machine(), "command": "python benchmarks/run.py" + (" --quick" if args.quick else ""),
+            "runs per median": str(repeat)}
+    ok = print_table(rows, info)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
