@@ -48,6 +48,7 @@ Quantity = Annotated[
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PATTERN_CHARS = re.compile(r"[*?\[\]]|^!")
 
 
 def _relative_path(value: str) -> str:
@@ -57,6 +58,9 @@ def _relative_path(value: str) -> str:
     # (GitHub's upload-artifact `path:`).
     if _CONTROL.search(value):
         raise ValueError("must not contain line breaks, tabs or other control characters")
+    # GitHub's artifact actions read '*', '?', '[...]' and a leading '!' as patterns.
+    if _PATTERN_CHARS.search(value):
+        raise ValueError("must be a plain path: no '*', '?', '[', ']' and no leading '!'")
     trailing = value.endswith("/")
     normal = posixpath.normpath(value)
     if normal == ".." or normal.startswith("../") or "\\" in value:
@@ -70,8 +74,9 @@ RelPath = Annotated[
     str,
     AfterValidator(_relative_path),
     WithJsonSchema({"type": "string", "minLength": 1,
-                    "pattern": r"^(?![/\\])(?!.*\\)(?!(.*/)?\.\.(/|$))[^\x00-\x1f\x7f]+$",
-                    "description": "relative path; a directory ends with '/'"}),
+                    "pattern": r"^(?![/\\!])(?!.*\\)(?!(.*/)?\.\.(/|$))[^\x00-\x1f\x7f*?\[\]]+$",
+                    "description": "relative path, plain (no patterns); a directory ends with "
+                                   "'/'"}),
 ]
 PositiveInt = Annotated[int, Field(ge=0, le=1000)]
 AxisValues = Annotated[list[Scalar], Field(min_length=1)]
