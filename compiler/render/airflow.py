@@ -25,6 +25,7 @@ from typing import Any
 from compiler.plan import Plan, PlanStage, Scalar
 from compiler.render import gate
 from compiler.render.base import OutputFile
+from compiler.render.pod import cpu_memory
 from compiler.render.encode import Encoded, python_literal, trusted
 from compiler.render.templating import render
 from compiler.spec.models import AirflowTarget as AirflowSettings
@@ -34,8 +35,6 @@ from compiler.spec.values import Ref
 
 # Pods need cpu and memory requests equal to limits (SPEC.md section 5); these apply when the
 # spec sets neither a stage's nor the defaults' resources (the same as the kubernetes target).
-DEFAULT_CPU = "500m"
-DEFAULT_MEMORY = "512Mi"
 
 _TASK_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 _TASK_ID_MAX = 200  # Airflow allows 250; leave room for the suffixes below
@@ -164,8 +163,8 @@ def _tasks(plan: Plan, stages: tuple[PlanStage, ...],
                 env=_env_recipe(plan, stage, combo),
                 secrets=stage.secrets,
                 image=stage.image,
-                cpu=stage.cpu or DEFAULT_CPU,
-                memory=stage.memory or DEFAULT_MEMORY,
+                cpu=cpu_memory(stage)[0],
+                memory=cpu_memory(stage)[1],
                 gpu=stage.gpu,
                 retries=stage.retries,
                 retry_delay=stage.retry_delay,

@@ -25,11 +25,10 @@ from compiler.plan import Plan, PlanStage
 from compiler.render import k8s_names as names
 from compiler.render import k8s_scripts as scripts
 from compiler.render.base import OutputFile
+from compiler.render.pod import cpu_memory
 from compiler.render.templating import render
 from compiler.spec.params import env_text
 
-DEFAULT_CPU = "500m"
-DEFAULT_MEMORY = "512Mi"
 APPROVE_TEMPLATE = "approve"
 
 
@@ -176,7 +175,7 @@ def _workflow(plan: Plan) -> dict[str, Any]:
             "template": stage_template(stage), "matrix": bool(combos),
             "image": _image(stage), "env": env, "param_env": param_env,
             "annotations": param_annotations, "secrets": list(stage.secrets),
-            "cpu": stage.cpu or DEFAULT_CPU, "memory": stage.memory or DEFAULT_MEMORY,
+            "cpu": cpu_memory(stage)[0], "memory": cpu_memory(stage)[1],
             "gpu": stage.gpu, "retries": stage.retries,
             "retry_delay": f"{stage.retry_delay}s" if stage.retry_delay else None,
             "timeout": stage.timeout,
@@ -207,7 +206,7 @@ def _cronjob(plan: Plan, stage: PlanStage) -> dict[str, Any]:
         "meta": _meta(plan, names.resource_name(plan, stage.dns, names.CRONJOB_LIMIT), stage.dns),
         "schedule": stage.schedule, "image": _image(stage),
         "env": _builtin_env(plan, stage), "secrets": list(stage.secrets),
-        "cpu": stage.cpu or DEFAULT_CPU, "memory": stage.memory or DEFAULT_MEMORY,
+        "cpu": cpu_memory(stage)[0], "memory": cpu_memory(stage)[1],
         "gpu": stage.gpu, "retries": stage.retries, "timeout": stage.timeout,
     }
 
@@ -223,7 +222,7 @@ def _deployment(plan: Plan, stage: PlanStage) -> dict[str, Any]:
         "replicas": None if serve.autoscale else serve.replicas,
         "image": serve.image or _image(stage), "port": serve.port, "health": serve.health,
         "env": _builtin_env(plan, stage),
-        "cpu": stage.cpu or DEFAULT_CPU, "memory": stage.memory or DEFAULT_MEMORY,
+        "cpu": cpu_memory(stage)[0], "memory": cpu_memory(stage)[1],
     }
 
 
