@@ -11,6 +11,7 @@ from their own venvs under .cache/bench-tools/ (built on first use; see tools.py
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -215,6 +216,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     def progress(what: str) -> None:
         print(f"... {what}", file=sys.stderr, flush=True)
 
+    # pip compiles an installed package's bytecode; an editable checkout (and this machine's
+    # PYTHONDONTWRITEBYTECODE) would otherwise recompile every module in every timed process.
+    compileall.compile_dir(str(REPO / "compiler"), quiet=1)
     with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
         work = Path(tmp)
         specs = write_specs(work, sorted({50, 1000, large}))
