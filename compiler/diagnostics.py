@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from compiler.credentials import redact
+
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -60,9 +62,7 @@ def finalize(diagnostics: Iterable[Diagnostic], path: str) -> list[Diagnostic]:
     """Give every diagnostic its file, then sort by position and drop exact repeats.
 
     Messages and hints that quote a credential-looking value have it redacted (see
-    `compiler.redact`): diagnostics end up in CI logs."""
-    from compiler.redact import redact  # late: the credential patterns import this module
-
+    `compiler.credentials`): diagnostics end up in CI logs."""
     seen: set[tuple[object, ...]] = set()
     result: list[Diagnostic] = []
     redacted = (replace(d, path=path, message=redact(d.message),

@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         out = markdown(comparison, versions, sides[1])
     else:
         out = text_report(comparison, versions)
-    from compiler.redact import redact
+    from compiler.credentials import redact
 
     # A credential committed by mistake must not travel on into CI logs and PR comments.
     sys.stdout.write(redact(out))

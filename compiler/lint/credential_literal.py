@@ -45,45 +45,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from compiler.credentials import credential_kind
 from compiler.diagnostics import Diagnostic, Severity, diag
 from compiler.lint.base import LintContext, Path, Rule
 from compiler.lint.walk import all_strings, describe
 
-# (kind, pattern). Patterns are anchored on word boundaries so that a credential inside a
-# longer word of the same alphabet (a hash, a digest) is not mistaken for one.
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
-    ("an AWS access key id", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")),
-    ("a GitHub token", re.compile(r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,}"
-                                  r"|github_pat_[A-Za-z0-9_]{22,})")),
-    ("a Slack token", re.compile(r"(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}")),
-    ("a Google API key", re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
-    ("a JSON Web Token", re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}"
-                                    r"\.[A-Za-z0-9_-]{8,}")),
-    # `--password=hunter2hunter2`, `token: abcdef...`, `PGPASSWORD='...'`: a long literal, not
-    # a reference to a variable ($X, ${X}) that the engine fills in.
-    ("a password or token assignment", re.compile(
-        r"(?<![A-Za-z0-9])(?i:password|passwd|token|secret|api[_-]?key|access[_-]?key)"
-        r"\s*[=:]\s*['\"]?(?![$%{<])[^\s'\"]{8,}")),
-)
 # An env variable whose name says it holds a secret, set to a long literal.
 _SECRET_NAME = re.compile(r"(?i)(?:^|_)(?:password|passwd|token|secret|api_?key|access_key"
                           r"|secret_key|private_key)$")
 _LITERAL = re.compile(r"[^\s$]{8,}")
-
-
-# One pass over each string finds whether any pattern matches; most strings match none.
-_ANY = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in _PATTERNS))
-
-
-def credential_kind(text: str) -> str | None:
-    """The kind of credential `text` contains, or None."""
-    if not _ANY.search(text):
-        return None
-    for kind, pattern in _PATTERNS:
-        if pattern.search(text):
-            return kind
-    return None
 
 
 def _safe_describe(path: Path) -> str:

@@ -1,0 +1,49 @@
+"""What looks like a credential (cloud keys, private keys, tokens), and its redaction.
+
+Lint rule MLP308 refuses a credential written into a spec without echoing it; but other
+diagnostics quote the values they complain about (an unknown key, an invalid cron, an unknown
+stage in `needs`), and some of them fire before lint runs. Every diagnostic passes through
+`diagnostics.finalize`, which redacts with `redact`, and so does `mlops diff`: no message or
+report can print one.
+"""
+
+from __future__ import annotations
+
+import re
+
+REDACTED = "<redacted>"
+
+# (kind, pattern). Patterns are anchored on word boundaries so that a credential inside a
+# longer word of the same alphabet (a hash, a digest) is not mistaken for one.
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    ("an AWS access key id", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")),
+    ("a GitHub token", re.compile(r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,}"
+                                  r"|github_pat_[A-Za-z0-9_]{22,})")),
+    ("a Slack token", re.compile(r"(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}")),
+    ("a Google API key", re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
+    ("a JSON Web Token", re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}"
+                                    r"\.[A-Za-z0-9_-]{8,}")),
+    # `--password=hunter2hunter2`, `token: abcdef...`, `PGPASSWORD='...'`: a long literal, not
+    # a reference to a variable ($X, ${X}) that the engine fills in.
+    ("a password or token assignment", re.compile(
+        r"(?<![A-Za-z0-9])(?i:password|passwd|token|secret|api[_-]?key|access[_-]?key)"
+        r"\s*[=:]\s*['\"]?(?![$%{<])[^\s'\"]{8,}")),
+)
+# One pass over each string finds whether any pattern matches; most strings match none.
+_ANY = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in _PATTERNS))
+
+
+def credential_kind(text: str) -> str | None:
+    """The kind of credential `text` contains, or None."""
+    if not _ANY.search(text):
+        return None
+    for kind, pattern in _PATTERNS:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+def redact(text: str) -> str:
+    """`text` with every credential-looking part replaced by <redacted>."""
+    return _ANY.sub(REDACTED, text) if _ANY.search(text) else text
