@@ -26,20 +26,6 @@ class LintContext:
     data: Any
     locator: Locator
 
-    def strings(self) -> Iterator[tuple[Path, str]]:
-        """Every string in the spec file, keys included, with its data path."""
-        stack: list[tuple[Path, Any]] = [((), self.data)]
-        while stack:
-            path, value = stack.pop()
-            if isinstance(value, str):
-                yield path, value
-            elif isinstance(value, dict):
-                for key, item in value.items():
-                    yield (*path, key), key
-                    stack.append(((*path, key), item))
-            elif isinstance(value, list):
-                stack.extend(((*path, i), item) for i, item in enumerate(value))
-
     def specs(self) -> Iterator[tuple[str | None, Spec]]:
         """The base spec (None) and each environment's merged spec."""
         yield None, self.spec
