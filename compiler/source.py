@@ -258,7 +258,7 @@ def _yaml_error(error: yaml.MarkedYAMLError, text: str) -> Diagnostic:
             or "found character '`'" in problem:
         hint = "quote the value: it starts with a character YAML reserves"
     elif "mapping values are not allowed" in problem:
-        hint = "a value containing ': ' must be quoted"
+        hint = _quote_hint(lines[position[0] - 1] if position[0] <= len(lines) else "")
     elif "did not find expected key" in problem:
         hint = "check the indentation: the keys of one mapping start in the same column"
     elif problem.startswith("did not find expected ','") and opened is not None:
@@ -267,6 +267,18 @@ def _yaml_error(error: yaml.MarkedYAMLError, text: str) -> Diagnostic:
     elif error.context:
         hint = error.context
     return diag("MLP101", f"invalid YAML: {problem}", position, hint=hint)
+
+
+def _quote_hint(line: str) -> str:
+    """For `key: text: more`, show the line with its value quoted, as the fix to type."""
+    key, sep, value = line.strip().partition(": ")
+    if not sep or not value or value[0] in "\"'[{" or key.startswith("- "):
+        return "a value containing ': ' must be quoted"
+    value = value.split(" #", 1)[0].rstrip()
+    if len(value) > 50:
+        value = value[:47] + "..."
+    quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"a value containing ': ' must be quoted: {key}: {quoted}"
 
 
 class _Converter:
