@@ -175,7 +175,7 @@ def _workflow(plan: Plan) -> dict[str, Any]:
             "template": stage_template(stage), "matrix": bool(combos),
             "image": _image(stage), "env": env, "param_env": param_env,
             "annotations": param_annotations, "secrets": list(stage.secrets),
-            "cpu": cpu_memory(stage)[0], "memory": cpu_memory(stage)[1],
+            **cpu_memory(stage),
             "gpu": stage.gpu, "retries": stage.retries,
             "retry_delay": f"{stage.retry_delay}s" if stage.retry_delay else None,
             "timeout": stage.timeout,
@@ -206,7 +206,7 @@ def _cronjob(plan: Plan, stage: PlanStage) -> dict[str, Any]:
         "meta": _meta(plan, names.resource_name(plan, stage.dns, names.CRONJOB_LIMIT), stage.dns),
         "schedule": stage.schedule, "image": _image(stage),
         "env": _builtin_env(plan, stage), "secrets": list(stage.secrets),
-        "cpu": cpu_memory(stage)[0], "memory": cpu_memory(stage)[1],
+        **cpu_memory(stage),
         "gpu": stage.gpu, "retries": stage.retries, "timeout": stage.timeout,
     }
 
@@ -222,7 +222,7 @@ def _deployment(plan: Plan, stage: PlanStage) -> dict[str, Any]:
         "replicas": None if serve.autoscale else serve.replicas,
         "image": serve.image or _image(stage), "port": serve.port, "health": serve.health,
         "env": _builtin_env(plan, stage),
-        "cpu": cpu_memory(stage)[0], "memory": cpu_memory(stage)[1],
+        **cpu_memory(stage),
     }
 
 

@@ -13,6 +13,6 @@ DEFAULT_MEMORY = "512Mi"
 RUN_AS = 65532  # the "nonroot" user of distroless images
 
 
-def cpu_memory(stage: PlanStage) -> tuple[str, str]:
-    """Requests, and equal limits: the stage's own or the defaults above."""
-    return stage.cpu or DEFAULT_CPU, stage.memory or DEFAULT_MEMORY
+def cpu_memory(stage: PlanStage) -> dict[str, str]:
+    """`cpu` and `memory` requests, and equal limits: the stage's own or the defaults above."""
+    return {"cpu": stage.cpu or DEFAULT_CPU, "memory": stage.memory or DEFAULT_MEMORY}
