@@ -19,7 +19,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from compiler.plan import Plan, PlanStage, Scalar
@@ -45,7 +45,8 @@ class _Task:
     task_id: str
     run: str | None
     gated: bool
-    env: Encoded                      # the environment recipe, a Python dict expression
+    recipe: dict[str, Encoded]        # the whole environment: name -> Python expression
+    env: Encoded                      # what the file's BASE_ENV lacks, a Python dict expression
     secrets: tuple[str, ...]
     image: str | None
     cpu: str
@@ -53,7 +54,7 @@ class _Task:
     gpu: int
     retries: int
     retry_delay: int | None
-    timeout: Encoded
+    timeout: int | None
     upstream: tuple[str, ...]
 
 
@@ -114,9 +115,10 @@ def task_ids(stage: PlanStage) -> tuple[str, ...]:
     return tuple(s if counts[s] == 1 else f"{s}__{i}" for i, s in enumerate(ids))
 
 
-def _env_recipe(plan: Plan, stage: PlanStage, combo: tuple[tuple[str, Scalar], ...]) -> Encoded:
-    """The task's environment as a Python dict expression: literal values as strings, values
-    with `${params.x}` as tuples of strings and `ParamRef("x")` resolved when the task runs."""
+def _env_recipe(plan: Plan, stage: PlanStage,
+                combo: tuple[tuple[str, Scalar], ...]) -> dict[str, Encoded]:
+    """The task's environment: literal values as Python strings, values with `${params.x}` as
+    tuples of strings and `ParamRef("x")`, resolved when the task runs."""
     matrix = {axis: env_text(value) for axis, value in combo}
     recipe: dict[str, Encoded] = {}
     for name, value in plan.builtin_env(stage):
@@ -131,8 +133,15 @@ def _env_recipe(plan: Plan, stage: PlanStage, combo: tuple[tuple[str, Scalar], .
         # matrix values are known per task: they become literal text here
         recipe[name] = _pieces([matrix[p.name] if isinstance(p, Ref) and p.kind == "matrix"
                                 else p for p in parts])
-    items = "".join(f"\n            {python_literal(k)}: {v}," for k, v in sorted(recipe.items()))
-    return trusted("{" + items + "\n        }")
+    return recipe
+
+
+def _dict_expression(items: dict[str, Encoded], indent: str) -> Encoded:
+    """`{'NAME': value, ...}` with one entry per line, keys sorted: a Python dict expression."""
+    if not items:
+        return trusted("{}")
+    lines = "".join(f"\n{indent}    {python_literal(k)}: {v}," for k, v in sorted(items.items()))
+    return trusted("{" + lines + "\n" + indent + "}")
 
 
 def _pieces(pieces: list[str | Ref]) -> Encoded:
@@ -160,15 +169,15 @@ def _tasks(plan: Plan, stages: tuple[PlanStage, ...],
                 task_id=task_id,
                 run=stage.run,
                 gated=bool(gate.gate_env(stage)),
-                env=_env_recipe(plan, stage, combo),
+                recipe=_env_recipe(plan, stage, combo),
+                env=trusted("{}"),  # set by _split_env, once every task of the file is known
                 secrets=stage.secrets,
                 image=stage.image,
                 **cpu_memory(stage),
                 gpu=stage.gpu,
                 retries=stage.retries,
                 retry_delay=stage.retry_delay,
-                timeout=trusted(f"datetime.timedelta(seconds={stage.timeout})"
-                                if stage.timeout else "None"),
+                timeout=stage.timeout,
                 upstream=upstream,
             )
 
@@ -209,6 +218,25 @@ def _dags(plan: Plan) -> tuple[_Dag, ...]:
     return tuple(dags)
 
 
+def _split_env(dags: tuple[_Dag, ...]) -> tuple[dict[str, Encoded], tuple[_Dag, ...]]:
+    """The environment entries every stage task of the file shares, and the DAGs with each
+    task's `env` set to the rest.
+
+    The shared entries (pipeline, environment, params, spec-wide variables) are written once
+    as BASE_ENV instead of once per task: the file is a fraction of the size, and Airflow
+    compiles it again every time it parses the DAG folder.
+    """
+    recipes = [t.recipe for d in dags for t in d.tasks if t.run is not None]
+    shared = dict(recipes[0]) if recipes else {}
+    for recipe in recipes[1:]:
+        shared = {k: v for k, v in shared.items() if recipe.get(k) == v}
+    split = tuple(replace(d, tasks=tuple(
+        replace(t, env=_dict_expression({k: v for k, v in t.recipe.items() if k not in shared},
+                                        "    "))
+        for t in d.tasks)) for d in dags)
+    return shared, split
+
+
 def _tolerations(kubernetes: KubernetesSettings) -> list[dict[str, Any]]:
     return [{k: v for k, v in t.model_dump().items() if v is not None}
             for t in kubernetes.gpu_tolerations]
@@ -218,12 +246,13 @@ def render_dag(plan: Plan) -> str:
     settings = _settings(plan)
     kubernetes = plan.kubernetes or KubernetesSettings.model_validate({})
     depth = len([p for p in settings.path.split("/") if p not in ("", ".")])
-    dags = _dags(plan)
+    base_env, dags = _split_env(_dags(plan))
     return render(
         "airflow/dag.py.j2",
         pipeline=plan.pipeline,
         owner=plan.owner or "airflow",
         dags=dags,
+        base_env=_dict_expression(base_env, ""),
         empty=any(t.run is None for d in dags for t in d.tasks),
         kubernetes=settings.operator == "kubernetes",
         operator="MlopsPodOperator" if settings.operator == "kubernetes" else "MlopsBashOperator",

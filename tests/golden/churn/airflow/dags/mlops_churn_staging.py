@@ -27,6 +27,7 @@ from airflow.providers.cncf.kubernetes.secret import Secret
 from kubernetes.client import models as k8s
 
 PIPELINE = 'churn'
+OWNER = 'ml-platform'
 
 # Run-time parameters; a triggered run may override them (validated against the JSON Schema).
 PARAMS = {
@@ -70,6 +71,42 @@ def _script(run: str, gated: bool) -> str:
     return "sh -c " + shlex.quote(run) + " && exec python3 -c " + shlex.quote(GATE_SCRIPT)
 
 
+# Environment entries every task of this file shares; each task adds its own (`env=`).
+BASE_ENV: dict[str, Any] = {
+    'LOG_LEVEL': 'info',
+    'MLOPS_ENVIRONMENT': 'staging',
+    'MLOPS_PARAM_LEARNING_RATE': (ParamRef('learning_rate'),),
+    'MLOPS_PARAM_MAX_DEPTH': (ParamRef('max_depth'),),
+    'MLOPS_PIPELINE': 'churn',
+}
+# BASE_ENV with the params' defaults, resolved once for all tasks (a run resolves its own).
+BASE_DEFAULT_ENV = _environment(BASE_ENV, PARAM_DEFAULTS)
+
+
+def _default_environment(env: dict[str, Any]) -> dict[str, str]:
+    """A task's whole environment with the params' defaults (a run replaces them)."""
+    return {**BASE_DEFAULT_ENV, **_environment(env, PARAM_DEFAULTS)}
+
+
+def _task_kwargs(retries: int, retry_delay: int | None, timeout: int | None) -> dict[str, Any]:
+    """Operator arguments every stage task takes (durations in seconds).
+
+    Stage tasks are made outside any `with DAG(...)` block and then added to their DAG
+    (`_task`). Made inside one, Airflow deep-copies the DAG's params into each task, twice,
+    which was most of the time a large DAG file took to load. A run still gets the DAG's
+    params (Airflow merges them into every task's context), and the one default argument the
+    DAG would have passed down, the owner, is passed here.
+    """
+    kwargs: dict[str, Any] = {
+        "owner": OWNER,
+        "retries": retries,
+        "execution_timeout": datetime.timedelta(seconds=timeout) if timeout else None,
+    }
+    if retry_delay is not None:
+        kwargs["retry_delay"] = datetime.timedelta(seconds=retry_delay)
+    return kwargs
+
+
 NAMESPACE = 'churn-staging'
 SERVICE_ACCOUNT = 'churn-runner'
 SECRETS_SOURCE = 'mlops-churn'  # the Kubernetes Secret object: one key per secret name
@@ -99,63 +136,76 @@ class MlopsPodOperator(KubernetesPodOperator):
     template_ext = ()
     template_fields_renderers: dict[str, str] = {}
 
-    def __init__(self, *, run: str, gated: bool, mlops_env: dict[str, Any],
-                 secret_names: tuple[str, ...], cpu: str, memory: str, gpu: int,
-                 **kwargs: Any) -> None:
-        self.mlops_env = mlops_env
-        quantities = {"cpu": cpu, "memory": memory}
-        if gpu:
-            quantities["nvidia.com/gpu"] = str(gpu)
-        super().__init__(
-            namespace=NAMESPACE,
-            service_account_name=SERVICE_ACCOUNT,
-            cmds=["sh", "-c"],
-            arguments=[_k8s_text(_script(run, gated))],
-            env_vars=self._env_vars(PARAM_DEFAULTS),
-            secrets=[Secret("env", name, SECRETS_SOURCE, name) for name in secret_names],
-            container_resources=k8s.V1ResourceRequirements(
-                requests=dict(quantities), limits=dict(quantities)),
-            node_selector=dict(GPU_NODE_SELECTOR) if gpu else None,
-            tolerations=list(GPU_TOLERATIONS) if gpu else None,
-            security_context=k8s.V1PodSecurityContext(
-                run_as_non_root=True, run_as_user=65532, run_as_group=65532, fs_group=65532,
-                seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault")),
-            container_security_context=k8s.V1SecurityContext(
-                run_as_non_root=True, allow_privilege_escalation=False,
-                read_only_root_filesystem=True, privileged=False,
-                capabilities=k8s.V1Capabilities(drop=["ALL"]),
-                seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault")),
-            volumes=[
-                k8s.V1Volume(name="workspace", persistent_volume_claim=(
-                    k8s.V1PersistentVolumeClaimVolumeSource(claim_name=WORKSPACE_CLAIM))),
-                k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource()),
-            ],
-            volume_mounts=[
-                k8s.V1VolumeMount(name="workspace", mount_path=WORKSPACE),
-                # the pod's own emptyDir (the root filesystem is read-only), not a host path
-                k8s.V1VolumeMount(name="tmp", mount_path="/tmp"),  # nosec B108
-            ],
-            # The operator has no working-directory argument: a partial pod spec sets it.
-            full_pod_spec=k8s.V1Pod(spec=k8s.V1PodSpec(containers=[
-                k8s.V1Container(name="base", working_dir=WORKSPACE)])),
-            automount_service_account_token=False,
-            get_logs=True,
-            do_xcom_push=False,
-            on_finish_action="delete_pod",
-            **kwargs,
-        )
-
-    def _env_vars(self, params: Any) -> list[Any]:
-        return [k8s.V1EnvVar(name=name, value=_k8s_text(value))
-                for name, value in sorted(_environment(self.mlops_env, params).items())]
+    # Set by _task() after construction. This class defines no __init__ on purpose: Airflow
+    # wraps every operator class's own __init__ in one more layer of default-argument
+    # handling, paid by each task when a DAG file is parsed.
+    mlops_env: dict[str, Any]
 
     def build_pod_request_obj(self, context: Any = None, **kwargs: Any) -> Any:
         if context is not None:  # a run: its params replace the defaults
-            self.env_vars = self._env_vars(context["params"])
+            self.env_vars = _env_vars(_environment(self.mlops_env, context["params"]))
         return super().build_pod_request_obj(context, **kwargs)
 
 
-with DAG(
+def _env_vars(environment: dict[str, str]) -> list[Any]:
+    return [k8s.V1EnvVar(name=name, value=_k8s_text(value))
+            for name, value in sorted(environment.items())]
+
+
+def _task(dag: DAG, *, task_id: str, run: str, gated: bool, env: dict[str, Any],
+          secret_names: tuple[str, ...], image: str, cpu: str, memory: str, gpu: int,
+          retries: int, retry_delay: int | None, timeout: int | None) -> MlopsPodOperator:
+    """One stage task: a pod running `sh -c`, with BASE_ENV plus the task's own `env`."""
+    mlops_env = {**BASE_ENV, **env}
+    quantities = {"cpu": cpu, "memory": memory}
+    if gpu:
+        quantities["nvidia.com/gpu"] = str(gpu)
+    task = MlopsPodOperator(
+        task_id=task_id,
+        image=image,
+        namespace=NAMESPACE,
+        service_account_name=SERVICE_ACCOUNT,
+        cmds=["sh", "-c"],
+        arguments=[_k8s_text(_script(run, gated))],
+        env_vars=_env_vars(_default_environment(env)),
+        secrets=[Secret("env", name, SECRETS_SOURCE, name) for name in secret_names],
+        container_resources=k8s.V1ResourceRequirements(
+            requests=dict(quantities), limits=dict(quantities)),
+        node_selector=dict(GPU_NODE_SELECTOR) if gpu else None,
+        tolerations=list(GPU_TOLERATIONS) if gpu else None,
+        security_context=k8s.V1PodSecurityContext(
+            run_as_non_root=True, run_as_user=65532, run_as_group=65532, fs_group=65532,
+            seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault")),
+        container_security_context=k8s.V1SecurityContext(
+            run_as_non_root=True, allow_privilege_escalation=False,
+            read_only_root_filesystem=True, privileged=False,
+            capabilities=k8s.V1Capabilities(drop=["ALL"]),
+            seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault")),
+        volumes=[
+            k8s.V1Volume(name="workspace", persistent_volume_claim=(
+                k8s.V1PersistentVolumeClaimVolumeSource(claim_name=WORKSPACE_CLAIM))),
+            k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource()),
+        ],
+        volume_mounts=[
+            k8s.V1VolumeMount(name="workspace", mount_path=WORKSPACE),
+            # the pod's own emptyDir (the root filesystem is read-only), not a host path
+            k8s.V1VolumeMount(name="tmp", mount_path="/tmp"),  # nosec B108
+        ],
+        # The operator has no working-directory argument: a partial pod spec sets it.
+        full_pod_spec=k8s.V1Pod(spec=k8s.V1PodSpec(containers=[
+            k8s.V1Container(name="base", working_dir=WORKSPACE)])),
+        automount_service_account_token=False,
+        get_logs=True,
+        do_xcom_push=False,
+        on_finish_action="delete_pod",
+        **_task_kwargs(retries, retry_delay, timeout),
+    )
+    task.mlops_env = mlops_env
+    dag.add_task(task)
+    return task
+
+
+dag = DAG(
     dag_id='mlops_churn_staging',
     description='Weekly churn model: ingest, featurize, train, gate on AUC, serve, watch drift.',
     doc_md='Weekly churn model: ingest, featurize, train, gate on AUC, serve, watch drift.\n\nGenerated from `mlops.yaml` by mlops-compiler; do not edit.',
@@ -166,145 +216,121 @@ with DAG(
     tags=['mlops', 'churn', 'staging'],
     params=PARAMS,
     render_template_as_native_obj=False,
-    default_args={"owner": 'ml-platform'},
-) as dag:
-    tasks: dict[str, Any] = {}
-    tasks['ingest'] = MlopsPodOperator(
-        task_id='ingest',
-        run='python -m churn.ingest --since 7d --out data/raw.parquet',
-        gated=False,
-        mlops_env={
-            'LOG_LEVEL': 'info',
-            'MLOPS_ENVIRONMENT': 'staging',
-            'MLOPS_PARAM_LEARNING_RATE': (ParamRef('learning_rate'),),
-            'MLOPS_PARAM_MAX_DEPTH': (ParamRef('max_depth'),),
-            'MLOPS_PIPELINE': 'churn',
-            'MLOPS_STAGE': 'ingest',
-        },
-        secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-        image='ghcr.io/acme/churn:1.4.2',
-        cpu='1',
-        memory='2Gi',
-        gpu=0,
-        retries=1,
-        retry_delay=datetime.timedelta(seconds=30),
-        execution_timeout=datetime.timedelta(seconds=1800),
-    )
-    tasks['check-data'] = MlopsPodOperator(
-        task_id='check-data',
-        run='python -m churn.check_data data/raw.parquet',
-        gated=False,
-        mlops_env={
-            'LOG_LEVEL': 'info',
-            'MLOPS_ENVIRONMENT': 'staging',
-            'MLOPS_PARAM_LEARNING_RATE': (ParamRef('learning_rate'),),
-            'MLOPS_PARAM_MAX_DEPTH': (ParamRef('max_depth'),),
-            'MLOPS_PIPELINE': 'churn',
-            'MLOPS_STAGE': 'check-data',
-        },
-        secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-        image='ghcr.io/acme/churn:1.4.2',
-        cpu='1',
-        memory='2Gi',
-        gpu=0,
-        retries=1,
-        retry_delay=datetime.timedelta(seconds=30),
-        execution_timeout=datetime.timedelta(seconds=1800),
-    )
-    tasks['check-data'].set_upstream([tasks[u] for u in ('ingest',)])
-    tasks['featurize'] = MlopsPodOperator(
-        task_id='featurize',
-        run='python -m churn.features data/raw.parquet data/features.parquet',
-        gated=False,
-        mlops_env={
-            'LOG_LEVEL': 'info',
-            'MLOPS_ENVIRONMENT': 'staging',
-            'MLOPS_PARAM_LEARNING_RATE': (ParamRef('learning_rate'),),
-            'MLOPS_PARAM_MAX_DEPTH': (ParamRef('max_depth'),),
-            'MLOPS_PIPELINE': 'churn',
-            'MLOPS_STAGE': 'featurize',
-        },
-        secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-        image='ghcr.io/acme/churn:1.4.2',
-        cpu='1',
-        memory='2Gi',
-        gpu=0,
-        retries=1,
-        retry_delay=datetime.timedelta(seconds=30),
-        execution_timeout=datetime.timedelta(seconds=1800),
-    )
-    tasks['featurize'].set_upstream([tasks[u] for u in ('ingest', 'check-data')])
-    tasks['train'] = MlopsPodOperator(
-        task_id='train',
-        run='python -m churn.train --lr ${MLOPS_PARAM_LEARNING_RATE} --max-depth ${MLOPS_PARAM_MAX_DEPTH}',
-        gated=False,
-        mlops_env={
-            'LOG_LEVEL': 'info',
-            'MLOPS_ENVIRONMENT': 'staging',
-            'MLOPS_PARAM_LEARNING_RATE': (ParamRef('learning_rate'),),
-            'MLOPS_PARAM_MAX_DEPTH': (ParamRef('max_depth'),),
-            'MLOPS_PIPELINE': 'churn',
-            'MLOPS_STAGE': 'train',
-        },
-        secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-        image='ghcr.io/acme/churn:1.4.2',
-        cpu='4',
-        memory='16Gi',
-        gpu=1,
-        retries=2,
-        retry_delay=datetime.timedelta(seconds=30),
-        execution_timeout=datetime.timedelta(seconds=7200),
-    )
-    tasks['train'].set_upstream([tasks[u] for u in ('featurize',)])
-    tasks['evaluate'] = MlopsPodOperator(
-        task_id='evaluate',
-        run='python -m churn.evaluate model/ data/features.parquet --out metrics.json',
-        gated=True,
-        mlops_env={
-            'LOG_LEVEL': 'info',
-            'MLOPS_ENVIRONMENT': 'staging',
-            'MLOPS_GATES': '[["auc",">=","0.82"],["calibration_error","<=","0.05"]]',
-            'MLOPS_METRICS': 'metrics.json',
-            'MLOPS_PARAM_LEARNING_RATE': (ParamRef('learning_rate'),),
-            'MLOPS_PARAM_MAX_DEPTH': (ParamRef('max_depth'),),
-            'MLOPS_PIPELINE': 'churn',
-            'MLOPS_STAGE': 'evaluate',
-        },
-        secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-        image='ghcr.io/acme/churn:1.4.2',
-        cpu='1',
-        memory='2Gi',
-        gpu=0,
-        retries=1,
-        retry_delay=datetime.timedelta(seconds=30),
-        execution_timeout=datetime.timedelta(seconds=1800),
-    )
-    tasks['evaluate'].set_upstream([tasks[u] for u in ('featurize', 'train')])
-    tasks['deploy'] = MlopsPodOperator(
-        task_id='deploy',
-        run='python -m churn.register model/',
-        gated=False,
-        mlops_env={
-            'LOG_LEVEL': 'info',
-            'MLOPS_ENVIRONMENT': 'staging',
-            'MLOPS_PARAM_LEARNING_RATE': (ParamRef('learning_rate'),),
-            'MLOPS_PARAM_MAX_DEPTH': (ParamRef('max_depth'),),
-            'MLOPS_PIPELINE': 'churn',
-            'MLOPS_STAGE': 'deploy',
-        },
-        secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-        image='ghcr.io/acme/churn:1.4.2',
-        cpu='1',
-        memory='2Gi',
-        gpu=0,
-        retries=1,
-        retry_delay=datetime.timedelta(seconds=30),
-        execution_timeout=datetime.timedelta(seconds=1800),
-    )
-    tasks['deploy'].set_upstream([tasks[u] for u in ('evaluate',)])
+    default_args={"owner": OWNER},
+)
+tasks: dict[str, Any] = {}
+tasks['ingest'] = _task(
+    dag,
+    task_id='ingest',
+    run='python -m churn.ingest --since 7d --out data/raw.parquet',
+    gated=False,
+    env={
+        'MLOPS_STAGE': 'ingest',
+    },
+    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
+    image='ghcr.io/acme/churn:1.4.2',
+    cpu='1',
+    memory='2Gi',
+    gpu=0,
+    retries=1,
+    retry_delay=30,
+    timeout=1800,
+)
+tasks['check-data'] = _task(
+    dag,
+    task_id='check-data',
+    run='python -m churn.check_data data/raw.parquet',
+    gated=False,
+    env={
+        'MLOPS_STAGE': 'check-data',
+    },
+    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
+    image='ghcr.io/acme/churn:1.4.2',
+    cpu='1',
+    memory='2Gi',
+    gpu=0,
+    retries=1,
+    retry_delay=30,
+    timeout=1800,
+)
+tasks['check-data'].set_upstream([tasks[u] for u in ('ingest',)])
+tasks['featurize'] = _task(
+    dag,
+    task_id='featurize',
+    run='python -m churn.features data/raw.parquet data/features.parquet',
+    gated=False,
+    env={
+        'MLOPS_STAGE': 'featurize',
+    },
+    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
+    image='ghcr.io/acme/churn:1.4.2',
+    cpu='1',
+    memory='2Gi',
+    gpu=0,
+    retries=1,
+    retry_delay=30,
+    timeout=1800,
+)
+tasks['featurize'].set_upstream([tasks[u] for u in ('ingest', 'check-data')])
+tasks['train'] = _task(
+    dag,
+    task_id='train',
+    run='python -m churn.train --lr ${MLOPS_PARAM_LEARNING_RATE} --max-depth ${MLOPS_PARAM_MAX_DEPTH}',
+    gated=False,
+    env={
+        'MLOPS_STAGE': 'train',
+    },
+    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
+    image='ghcr.io/acme/churn:1.4.2',
+    cpu='4',
+    memory='16Gi',
+    gpu=1,
+    retries=2,
+    retry_delay=30,
+    timeout=7200,
+)
+tasks['train'].set_upstream([tasks[u] for u in ('featurize',)])
+tasks['evaluate'] = _task(
+    dag,
+    task_id='evaluate',
+    run='python -m churn.evaluate model/ data/features.parquet --out metrics.json',
+    gated=True,
+    env={
+        'MLOPS_GATES': '[["auc",">=","0.82"],["calibration_error","<=","0.05"]]',
+        'MLOPS_METRICS': 'metrics.json',
+        'MLOPS_STAGE': 'evaluate',
+    },
+    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
+    image='ghcr.io/acme/churn:1.4.2',
+    cpu='1',
+    memory='2Gi',
+    gpu=0,
+    retries=1,
+    retry_delay=30,
+    timeout=1800,
+)
+tasks['evaluate'].set_upstream([tasks[u] for u in ('featurize', 'train')])
+tasks['deploy'] = _task(
+    dag,
+    task_id='deploy',
+    run='python -m churn.register model/',
+    gated=False,
+    env={
+        'MLOPS_STAGE': 'deploy',
+    },
+    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
+    image='ghcr.io/acme/churn:1.4.2',
+    cpu='1',
+    memory='2Gi',
+    gpu=0,
+    retries=1,
+    retry_delay=30,
+    timeout=1800,
+)
+tasks['deploy'].set_upstream([tasks[u] for u in ('evaluate',)])
 
 
-with DAG(
+stage_dag_1 = DAG(
     dag_id='mlops_churn_staging__drift',
     description='Weekly churn model: ingest, featurize, train, gate on AUC, serve, watch drift.',
     doc_md='Stage `drift` of the churn pipeline, on its own schedule.\n\nWeekly churn model: ingest, featurize, train, gate on AUC, serve, watch drift.\n\nGenerated from `mlops.yaml` by mlops-compiler; do not edit.',
@@ -315,27 +341,23 @@ with DAG(
     tags=['mlops', 'churn', 'staging'],
     params=PARAMS,
     render_template_as_native_obj=False,
-    default_args={"owner": 'ml-platform'},
-) as stage_dag_1:
-    tasks: dict[str, Any] = {}
-    tasks['drift'] = MlopsPodOperator(
-        task_id='drift',
-        run='python -m churn.drift --max-psi 0.2',
-        gated=False,
-        mlops_env={
-            'LOG_LEVEL': 'info',
-            'MLOPS_ENVIRONMENT': 'staging',
-            'MLOPS_PARAM_LEARNING_RATE': (ParamRef('learning_rate'),),
-            'MLOPS_PARAM_MAX_DEPTH': (ParamRef('max_depth'),),
-            'MLOPS_PIPELINE': 'churn',
-            'MLOPS_STAGE': 'drift',
-        },
-        secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-        image='ghcr.io/acme/churn:1.4.2',
-        cpu='1',
-        memory='2Gi',
-        gpu=0,
-        retries=1,
-        retry_delay=datetime.timedelta(seconds=30),
-        execution_timeout=datetime.timedelta(seconds=1800),
-    )
+    default_args={"owner": OWNER},
+)
+tasks: dict[str, Any] = {}
+tasks['drift'] = _task(
+    stage_dag_1,
+    task_id='drift',
+    run='python -m churn.drift --max-psi 0.2',
+    gated=False,
+    env={
+        'MLOPS_STAGE': 'drift',
+    },
+    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
+    image='ghcr.io/acme/churn:1.4.2',
+    cpu='1',
+    memory='2Gi',
+    gpu=0,
+    retries=1,
+    retry_delay=30,
+    timeout=1800,
+)

@@ -27,6 +27,7 @@ from airflow.providers.cncf.kubernetes.secret import Secret
 from kubernetes.client import models as k8s
 
 PIPELINE = 'ranker_sweep'
+OWNER = 'search-ml'
 
 # Run-time parameters; a triggered run may override them (validated against the JSON Schema).
 PARAMS = {
@@ -74,6 +75,46 @@ def _script(run: str, gated: bool) -> str:
     return "sh -c " + shlex.quote(run) + " && exec python3 -c " + shlex.quote(GATE_SCRIPT)
 
 
+# Environment entries every task of this file shares; each task adds its own (`env=`).
+BASE_ENV: dict[str, Any] = {
+    'DATASET': (ParamRef('dataset'),),
+    'LOG_FORMAT': 'json',
+    'MLOPS_ENVIRONMENT': 'production',
+    'MLOPS_PARAM_DATASET': (ParamRef('dataset'),),
+    'MLOPS_PARAM_EPOCHS': (ParamRef('epochs'),),
+    'MLOPS_PARAM_FULL_EVAL': (ParamRef('full_eval'),),
+    'MLOPS_PARAM_OPTIMIZER': (ParamRef('optimizer'),),
+    'MLOPS_PIPELINE': 'ranker_sweep',
+    'PYTHONUNBUFFERED': '1',
+}
+# BASE_ENV with the params' defaults, resolved once for all tasks (a run resolves its own).
+BASE_DEFAULT_ENV = _environment(BASE_ENV, PARAM_DEFAULTS)
+
+
+def _default_environment(env: dict[str, Any]) -> dict[str, str]:
+    """A task's whole environment with the params' defaults (a run replaces them)."""
+    return {**BASE_DEFAULT_ENV, **_environment(env, PARAM_DEFAULTS)}
+
+
+def _task_kwargs(retries: int, retry_delay: int | None, timeout: int | None) -> dict[str, Any]:
+    """Operator arguments every stage task takes (durations in seconds).
+
+    Stage tasks are made outside any `with DAG(...)` block and then added to their DAG
+    (`_task`). Made inside one, Airflow deep-copies the DAG's params into each task, twice,
+    which was most of the time a large DAG file took to load. A run still gets the DAG's
+    params (Airflow merges them into every task's context), and the one default argument the
+    DAG would have passed down, the owner, is passed here.
+    """
+    kwargs: dict[str, Any] = {
+        "owner": OWNER,
+        "retries": retries,
+        "execution_timeout": datetime.timedelta(seconds=timeout) if timeout else None,
+    }
+    if retry_delay is not None:
+        kwargs["retry_delay"] = datetime.timedelta(seconds=retry_delay)
+    return kwargs
+
+
 NAMESPACE = 'ranker-prod'
 SERVICE_ACCOUNT = 'ranker-pipeline'
 SECRETS_SOURCE = 'mlops-ranker-sweep'  # the Kubernetes Secret object: one key per secret name
@@ -104,63 +145,76 @@ class MlopsPodOperator(KubernetesPodOperator):
     template_ext = ()
     template_fields_renderers: dict[str, str] = {}
 
-    def __init__(self, *, run: str, gated: bool, mlops_env: dict[str, Any],
-                 secret_names: tuple[str, ...], cpu: str, memory: str, gpu: int,
-                 **kwargs: Any) -> None:
-        self.mlops_env = mlops_env
-        quantities = {"cpu": cpu, "memory": memory}
-        if gpu:
-            quantities["nvidia.com/gpu"] = str(gpu)
-        super().__init__(
-            namespace=NAMESPACE,
-            service_account_name=SERVICE_ACCOUNT,
-            cmds=["sh", "-c"],
-            arguments=[_k8s_text(_script(run, gated))],
-            env_vars=self._env_vars(PARAM_DEFAULTS),
-            secrets=[Secret("env", name, SECRETS_SOURCE, name) for name in secret_names],
-            container_resources=k8s.V1ResourceRequirements(
-                requests=dict(quantities), limits=dict(quantities)),
-            node_selector=dict(GPU_NODE_SELECTOR) if gpu else None,
-            tolerations=list(GPU_TOLERATIONS) if gpu else None,
-            security_context=k8s.V1PodSecurityContext(
-                run_as_non_root=True, run_as_user=65532, run_as_group=65532, fs_group=65532,
-                seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault")),
-            container_security_context=k8s.V1SecurityContext(
-                run_as_non_root=True, allow_privilege_escalation=False,
-                read_only_root_filesystem=True, privileged=False,
-                capabilities=k8s.V1Capabilities(drop=["ALL"]),
-                seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault")),
-            volumes=[
-                k8s.V1Volume(name="workspace", persistent_volume_claim=(
-                    k8s.V1PersistentVolumeClaimVolumeSource(claim_name=WORKSPACE_CLAIM))),
-                k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource()),
-            ],
-            volume_mounts=[
-                k8s.V1VolumeMount(name="workspace", mount_path=WORKSPACE),
-                # the pod's own emptyDir (the root filesystem is read-only), not a host path
-                k8s.V1VolumeMount(name="tmp", mount_path="/tmp"),  # nosec B108
-            ],
-            # The operator has no working-directory argument: a partial pod spec sets it.
-            full_pod_spec=k8s.V1Pod(spec=k8s.V1PodSpec(containers=[
-                k8s.V1Container(name="base", working_dir=WORKSPACE)])),
-            automount_service_account_token=False,
-            get_logs=True,
-            do_xcom_push=False,
-            on_finish_action="delete_pod",
-            **kwargs,
-        )
-
-    def _env_vars(self, params: Any) -> list[Any]:
-        return [k8s.V1EnvVar(name=name, value=_k8s_text(value))
-                for name, value in sorted(_environment(self.mlops_env, params).items())]
+    # Set by _task() after construction. This class defines no __init__ on purpose: Airflow
+    # wraps every operator class's own __init__ in one more layer of default-argument
+    # handling, paid by each task when a DAG file is parsed.
+    mlops_env: dict[str, Any]
 
     def build_pod_request_obj(self, context: Any = None, **kwargs: Any) -> Any:
         if context is not None:  # a run: its params replace the defaults
-            self.env_vars = self._env_vars(context["params"])
+            self.env_vars = _env_vars(_environment(self.mlops_env, context["params"]))
         return super().build_pod_request_obj(context, **kwargs)
 
 
-with DAG(
+def _env_vars(environment: dict[str, str]) -> list[Any]:
+    return [k8s.V1EnvVar(name=name, value=_k8s_text(value))
+            for name, value in sorted(environment.items())]
+
+
+def _task(dag: DAG, *, task_id: str, run: str, gated: bool, env: dict[str, Any],
+          secret_names: tuple[str, ...], image: str, cpu: str, memory: str, gpu: int,
+          retries: int, retry_delay: int | None, timeout: int | None) -> MlopsPodOperator:
+    """One stage task: a pod running `sh -c`, with BASE_ENV plus the task's own `env`."""
+    mlops_env = {**BASE_ENV, **env}
+    quantities = {"cpu": cpu, "memory": memory}
+    if gpu:
+        quantities["nvidia.com/gpu"] = str(gpu)
+    task = MlopsPodOperator(
+        task_id=task_id,
+        image=image,
+        namespace=NAMESPACE,
+        service_account_name=SERVICE_ACCOUNT,
+        cmds=["sh", "-c"],
+        arguments=[_k8s_text(_script(run, gated))],
+        env_vars=_env_vars(_default_environment(env)),
+        secrets=[Secret("env", name, SECRETS_SOURCE, name) for name in secret_names],
+        container_resources=k8s.V1ResourceRequirements(
+            requests=dict(quantities), limits=dict(quantities)),
+        node_selector=dict(GPU_NODE_SELECTOR) if gpu else None,
+        tolerations=list(GPU_TOLERATIONS) if gpu else None,
+        security_context=k8s.V1PodSecurityContext(
+            run_as_non_root=True, run_as_user=65532, run_as_group=65532, fs_group=65532,
+            seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault")),
+        container_security_context=k8s.V1SecurityContext(
+            run_as_non_root=True, allow_privilege_escalation=False,
+            read_only_root_filesystem=True, privileged=False,
+            capabilities=k8s.V1Capabilities(drop=["ALL"]),
+            seccomp_profile=k8s.V1SeccompProfile(type="RuntimeDefault")),
+        volumes=[
+            k8s.V1Volume(name="workspace", persistent_volume_claim=(
+                k8s.V1PersistentVolumeClaimVolumeSource(claim_name=WORKSPACE_CLAIM))),
+            k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource()),
+        ],
+        volume_mounts=[
+            k8s.V1VolumeMount(name="workspace", mount_path=WORKSPACE),
+            # the pod's own emptyDir (the root filesystem is read-only), not a host path
+            k8s.V1VolumeMount(name="tmp", mount_path="/tmp"),  # nosec B108
+        ],
+        # The operator has no working-directory argument: a partial pod spec sets it.
+        full_pod_spec=k8s.V1Pod(spec=k8s.V1PodSpec(containers=[
+            k8s.V1Container(name="base", working_dir=WORKSPACE)])),
+        automount_service_account_token=False,
+        get_logs=True,
+        do_xcom_push=False,
+        on_finish_action="delete_pod",
+        **_task_kwargs(retries, retry_delay, timeout),
+    )
+    task.mlops_env = mlops_env
+    dag.add_task(task)
+    return task
+
+
+dag = DAG(
     dag_id='mlops_ranker_sweep_production',
     description='Sweep learning rates for the search ranker, pick the best, gate it, serve it.',
     doc_md='Sweep learning rates for the search ranker, pick the best, gate it, serve it.\n\n**Approval:** deploy stages require approval in this environment. Airflow has no native approval step: trigger or unpause this DAG only after a human approved the release.\n\nGenerated from `mlops.yaml` by mlops-compiler; do not edit.',
@@ -171,285 +225,205 @@ with DAG(
     tags=['mlops', 'ranker_sweep', 'production'],
     params=PARAMS,
     render_template_as_native_obj=False,
-    default_args={"owner": 'search-ml'},
-) as dag:
-    tasks: dict[str, Any] = {}
-    tasks['prepare'] = MlopsPodOperator(
-        task_id='prepare',
-        run='python -m ranker.prepare --dataset "$DATASET" --out data/',
-        gated=False,
-        mlops_env={
-            'DATASET': (ParamRef('dataset'),),
-            'LOG_FORMAT': 'json',
-            'MLOPS_ENVIRONMENT': 'production',
-            'MLOPS_PARAM_DATASET': (ParamRef('dataset'),),
-            'MLOPS_PARAM_EPOCHS': (ParamRef('epochs'),),
-            'MLOPS_PARAM_FULL_EVAL': (ParamRef('full_eval'),),
-            'MLOPS_PARAM_OPTIMIZER': (ParamRef('optimizer'),),
-            'MLOPS_PIPELINE': 'ranker_sweep',
-            'MLOPS_STAGE': 'prepare',
-            'PYTHONUNBUFFERED': '1',
-        },
-        secret_names=('FEATURE_STORE_TOKEN',),
-        image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-        cpu='2',
-        memory='8Gi',
-        gpu=0,
-        retries=2,
-        retry_delay=datetime.timedelta(seconds=60),
-        execution_timeout=datetime.timedelta(seconds=3600),
-    )
-    tasks['validate-data'] = MlopsPodOperator(
-        task_id='validate-data',
-        run='python -m ranker.validate data/train.parquet',
-        gated=False,
-        mlops_env={
-            'DATASET': (ParamRef('dataset'),),
-            'LOG_FORMAT': 'json',
-            'MLOPS_ENVIRONMENT': 'production',
-            'MLOPS_PARAM_DATASET': (ParamRef('dataset'),),
-            'MLOPS_PARAM_EPOCHS': (ParamRef('epochs'),),
-            'MLOPS_PARAM_FULL_EVAL': (ParamRef('full_eval'),),
-            'MLOPS_PARAM_OPTIMIZER': (ParamRef('optimizer'),),
-            'MLOPS_PIPELINE': 'ranker_sweep',
-            'MLOPS_STAGE': 'validate-data',
-            'PYTHONUNBUFFERED': '1',
-        },
-        secret_names=('FEATURE_STORE_TOKEN',),
-        image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-        cpu='2',
-        memory='8Gi',
-        gpu=0,
-        retries=2,
-        retry_delay=datetime.timedelta(seconds=60),
-        execution_timeout=datetime.timedelta(seconds=3600),
-    )
-    tasks['validate-data'].set_upstream([tasks[u] for u in ('prepare',)])
-    tasks['train__lr-0.001__depth-4'] = MlopsPodOperator(
-        task_id='train__lr-0.001__depth-4',
-        run='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"',
-        gated=False,
-        mlops_env={
-            'DATASET': (ParamRef('dataset'),),
-            'LOG_FORMAT': 'json',
-            'MLOPS_ENVIRONMENT': 'production',
-            'MLOPS_MATRIX_DEPTH': '4',
-            'MLOPS_MATRIX_LR': '0.001',
-            'MLOPS_PARAM_DATASET': (ParamRef('dataset'),),
-            'MLOPS_PARAM_EPOCHS': (ParamRef('epochs'),),
-            'MLOPS_PARAM_FULL_EVAL': (ParamRef('full_eval'),),
-            'MLOPS_PARAM_OPTIMIZER': (ParamRef('optimizer'),),
-            'MLOPS_PIPELINE': 'ranker_sweep',
-            'MLOPS_STAGE': 'train',
-            'PYTHONUNBUFFERED': '1',
-        },
-        secret_names=('FEATURE_STORE_TOKEN',),
-        image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-        cpu='8',
-        memory='32Gi',
-        gpu=1,
-        retries=2,
-        retry_delay=datetime.timedelta(seconds=60),
-        execution_timeout=datetime.timedelta(seconds=10800),
-    )
-    tasks['train__lr-0.001__depth-4'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
-    tasks['train__lr-0.001__depth-8'] = MlopsPodOperator(
-        task_id='train__lr-0.001__depth-8',
-        run='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"',
-        gated=False,
-        mlops_env={
-            'DATASET': (ParamRef('dataset'),),
-            'LOG_FORMAT': 'json',
-            'MLOPS_ENVIRONMENT': 'production',
-            'MLOPS_MATRIX_DEPTH': '8',
-            'MLOPS_MATRIX_LR': '0.001',
-            'MLOPS_PARAM_DATASET': (ParamRef('dataset'),),
-            'MLOPS_PARAM_EPOCHS': (ParamRef('epochs'),),
-            'MLOPS_PARAM_FULL_EVAL': (ParamRef('full_eval'),),
-            'MLOPS_PARAM_OPTIMIZER': (ParamRef('optimizer'),),
-            'MLOPS_PIPELINE': 'ranker_sweep',
-            'MLOPS_STAGE': 'train',
-            'PYTHONUNBUFFERED': '1',
-        },
-        secret_names=('FEATURE_STORE_TOKEN',),
-        image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-        cpu='8',
-        memory='32Gi',
-        gpu=1,
-        retries=2,
-        retry_delay=datetime.timedelta(seconds=60),
-        execution_timeout=datetime.timedelta(seconds=10800),
-    )
-    tasks['train__lr-0.001__depth-8'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
-    tasks['train__lr-0.01__depth-4'] = MlopsPodOperator(
-        task_id='train__lr-0.01__depth-4',
-        run='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"',
-        gated=False,
-        mlops_env={
-            'DATASET': (ParamRef('dataset'),),
-            'LOG_FORMAT': 'json',
-            'MLOPS_ENVIRONMENT': 'production',
-            'MLOPS_MATRIX_DEPTH': '4',
-            'MLOPS_MATRIX_LR': '0.01',
-            'MLOPS_PARAM_DATASET': (ParamRef('dataset'),),
-            'MLOPS_PARAM_EPOCHS': (ParamRef('epochs'),),
-            'MLOPS_PARAM_FULL_EVAL': (ParamRef('full_eval'),),
-            'MLOPS_PARAM_OPTIMIZER': (ParamRef('optimizer'),),
-            'MLOPS_PIPELINE': 'ranker_sweep',
-            'MLOPS_STAGE': 'train',
-            'PYTHONUNBUFFERED': '1',
-        },
-        secret_names=('FEATURE_STORE_TOKEN',),
-        image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-        cpu='8',
-        memory='32Gi',
-        gpu=1,
-        retries=2,
-        retry_delay=datetime.timedelta(seconds=60),
-        execution_timeout=datetime.timedelta(seconds=10800),
-    )
-    tasks['train__lr-0.01__depth-4'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
-    tasks['train__lr-0.01__depth-8'] = MlopsPodOperator(
-        task_id='train__lr-0.01__depth-8',
-        run='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"',
-        gated=False,
-        mlops_env={
-            'DATASET': (ParamRef('dataset'),),
-            'LOG_FORMAT': 'json',
-            'MLOPS_ENVIRONMENT': 'production',
-            'MLOPS_MATRIX_DEPTH': '8',
-            'MLOPS_MATRIX_LR': '0.01',
-            'MLOPS_PARAM_DATASET': (ParamRef('dataset'),),
-            'MLOPS_PARAM_EPOCHS': (ParamRef('epochs'),),
-            'MLOPS_PARAM_FULL_EVAL': (ParamRef('full_eval'),),
-            'MLOPS_PARAM_OPTIMIZER': (ParamRef('optimizer'),),
-            'MLOPS_PIPELINE': 'ranker_sweep',
-            'MLOPS_STAGE': 'train',
-            'PYTHONUNBUFFERED': '1',
-        },
-        secret_names=('FEATURE_STORE_TOKEN',),
-        image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-        cpu='8',
-        memory='32Gi',
-        gpu=1,
-        retries=2,
-        retry_delay=datetime.timedelta(seconds=60),
-        execution_timeout=datetime.timedelta(seconds=10800),
-    )
-    tasks['train__lr-0.01__depth-8'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
-    tasks['train__lr-0.1__depth-4'] = MlopsPodOperator(
-        task_id='train__lr-0.1__depth-4',
-        run='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"',
-        gated=False,
-        mlops_env={
-            'DATASET': (ParamRef('dataset'),),
-            'LOG_FORMAT': 'json',
-            'MLOPS_ENVIRONMENT': 'production',
-            'MLOPS_MATRIX_DEPTH': '4',
-            'MLOPS_MATRIX_LR': '0.1',
-            'MLOPS_PARAM_DATASET': (ParamRef('dataset'),),
-            'MLOPS_PARAM_EPOCHS': (ParamRef('epochs'),),
-            'MLOPS_PARAM_FULL_EVAL': (ParamRef('full_eval'),),
-            'MLOPS_PARAM_OPTIMIZER': (ParamRef('optimizer'),),
-            'MLOPS_PIPELINE': 'ranker_sweep',
-            'MLOPS_STAGE': 'train',
-            'PYTHONUNBUFFERED': '1',
-        },
-        secret_names=('FEATURE_STORE_TOKEN',),
-        image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-        cpu='8',
-        memory='32Gi',
-        gpu=1,
-        retries=2,
-        retry_delay=datetime.timedelta(seconds=60),
-        execution_timeout=datetime.timedelta(seconds=10800),
-    )
-    tasks['train__lr-0.1__depth-4'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
-    tasks['train__lr-0.1__depth-8'] = MlopsPodOperator(
-        task_id='train__lr-0.1__depth-8',
-        run='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"',
-        gated=False,
-        mlops_env={
-            'DATASET': (ParamRef('dataset'),),
-            'LOG_FORMAT': 'json',
-            'MLOPS_ENVIRONMENT': 'production',
-            'MLOPS_MATRIX_DEPTH': '8',
-            'MLOPS_MATRIX_LR': '0.1',
-            'MLOPS_PARAM_DATASET': (ParamRef('dataset'),),
-            'MLOPS_PARAM_EPOCHS': (ParamRef('epochs'),),
-            'MLOPS_PARAM_FULL_EVAL': (ParamRef('full_eval'),),
-            'MLOPS_PARAM_OPTIMIZER': (ParamRef('optimizer'),),
-            'MLOPS_PIPELINE': 'ranker_sweep',
-            'MLOPS_STAGE': 'train',
-            'PYTHONUNBUFFERED': '1',
-        },
-        secret_names=('FEATURE_STORE_TOKEN',),
-        image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-        cpu='8',
-        memory='32Gi',
-        gpu=1,
-        retries=2,
-        retry_delay=datetime.timedelta(seconds=60),
-        execution_timeout=datetime.timedelta(seconds=10800),
-    )
-    tasks['train__lr-0.1__depth-8'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
-    tasks['select'] = MlopsPodOperator(
-        task_id='select',
-        run='python -m ranker.select runs/ --full ${MLOPS_PARAM_FULL_EVAL} --out best/ --metrics best/metrics.json',
-        gated=True,
-        mlops_env={
-            'DATASET': (ParamRef('dataset'),),
-            'LOG_FORMAT': 'json',
-            'MLOPS_ENVIRONMENT': 'production',
-            'MLOPS_GATES': '[["ndcg_at_10",">=","0.41"],["latency_p99_ms","<","25"]]',
-            'MLOPS_METRICS': 'best/metrics.json',
-            'MLOPS_PARAM_DATASET': (ParamRef('dataset'),),
-            'MLOPS_PARAM_EPOCHS': (ParamRef('epochs'),),
-            'MLOPS_PARAM_FULL_EVAL': (ParamRef('full_eval'),),
-            'MLOPS_PARAM_OPTIMIZER': (ParamRef('optimizer'),),
-            'MLOPS_PIPELINE': 'ranker_sweep',
-            'MLOPS_STAGE': 'select',
-            'PYTHONUNBUFFERED': '1',
-        },
-        secret_names=('FEATURE_STORE_TOKEN',),
-        image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-        cpu='2',
-        memory='8Gi',
-        gpu=0,
-        retries=2,
-        retry_delay=datetime.timedelta(seconds=60),
-        execution_timeout=datetime.timedelta(seconds=3600),
-    )
-    tasks['select'].set_upstream([tasks[u] for u in ('prepare', 'train__lr-0.001__depth-4', 'train__lr-0.001__depth-8', 'train__lr-0.01__depth-4', 'train__lr-0.01__depth-8', 'train__lr-0.1__depth-4', 'train__lr-0.1__depth-8')])
-    tasks['serve'] = MlopsPodOperator(
-        task_id='serve',
-        run='python -m ranker.publish best/',
-        gated=False,
-        mlops_env={
-            'DATASET': (ParamRef('dataset'),),
-            'LOG_FORMAT': 'json',
-            'MLOPS_ENVIRONMENT': 'production',
-            'MLOPS_PARAM_DATASET': (ParamRef('dataset'),),
-            'MLOPS_PARAM_EPOCHS': (ParamRef('epochs'),),
-            'MLOPS_PARAM_FULL_EVAL': (ParamRef('full_eval'),),
-            'MLOPS_PARAM_OPTIMIZER': (ParamRef('optimizer'),),
-            'MLOPS_PIPELINE': 'ranker_sweep',
-            'MLOPS_STAGE': 'serve',
-            'PYTHONUNBUFFERED': '1',
-        },
-        secret_names=('FEATURE_STORE_TOKEN',),
-        image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-        cpu='2',
-        memory='8Gi',
-        gpu=0,
-        retries=2,
-        retry_delay=datetime.timedelta(seconds=60),
-        execution_timeout=datetime.timedelta(seconds=3600),
-    )
-    tasks['serve'].set_upstream([tasks[u] for u in ('select',)])
+    default_args={"owner": OWNER},
+)
+tasks: dict[str, Any] = {}
+tasks['prepare'] = _task(
+    dag,
+    task_id='prepare',
+    run='python -m ranker.prepare --dataset "$DATASET" --out data/',
+    gated=False,
+    env={
+        'MLOPS_STAGE': 'prepare',
+    },
+    secret_names=('FEATURE_STORE_TOKEN',),
+    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
+    cpu='2',
+    memory='8Gi',
+    gpu=0,
+    retries=2,
+    retry_delay=60,
+    timeout=3600,
+)
+tasks['validate-data'] = _task(
+    dag,
+    task_id='validate-data',
+    run='python -m ranker.validate data/train.parquet',
+    gated=False,
+    env={
+        'MLOPS_STAGE': 'validate-data',
+    },
+    secret_names=('FEATURE_STORE_TOKEN',),
+    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
+    cpu='2',
+    memory='8Gi',
+    gpu=0,
+    retries=2,
+    retry_delay=60,
+    timeout=3600,
+)
+tasks['validate-data'].set_upstream([tasks[u] for u in ('prepare',)])
+tasks['train__lr-0.001__depth-4'] = _task(
+    dag,
+    task_id='train__lr-0.001__depth-4',
+    run='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"',
+    gated=False,
+    env={
+        'MLOPS_MATRIX_DEPTH': '4',
+        'MLOPS_MATRIX_LR': '0.001',
+        'MLOPS_STAGE': 'train',
+    },
+    secret_names=('FEATURE_STORE_TOKEN',),
+    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
+    cpu='8',
+    memory='32Gi',
+    gpu=1,
+    retries=2,
+    retry_delay=60,
+    timeout=10800,
+)
+tasks['train__lr-0.001__depth-4'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
+tasks['train__lr-0.001__depth-8'] = _task(
+    dag,
+    task_id='train__lr-0.001__depth-8',
+    run='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"',
+    gated=False,
+    env={
+        'MLOPS_MATRIX_DEPTH': '8',
+        'MLOPS_MATRIX_LR': '0.001',
+        'MLOPS_STAGE': 'train',
+    },
+    secret_names=('FEATURE_STORE_TOKEN',),
+    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
+    cpu='8',
+    memory='32Gi',
+    gpu=1,
+    retries=2,
+    retry_delay=60,
+    timeout=10800,
+)
+tasks['train__lr-0.001__depth-8'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
+tasks['train__lr-0.01__depth-4'] = _task(
+    dag,
+    task_id='train__lr-0.01__depth-4',
+    run='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"',
+    gated=False,
+    env={
+        'MLOPS_MATRIX_DEPTH': '4',
+        'MLOPS_MATRIX_LR': '0.01',
+        'MLOPS_STAGE': 'train',
+    },
+    secret_names=('FEATURE_STORE_TOKEN',),
+    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
+    cpu='8',
+    memory='32Gi',
+    gpu=1,
+    retries=2,
+    retry_delay=60,
+    timeout=10800,
+)
+tasks['train__lr-0.01__depth-4'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
+tasks['train__lr-0.01__depth-8'] = _task(
+    dag,
+    task_id='train__lr-0.01__depth-8',
+    run='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"',
+    gated=False,
+    env={
+        'MLOPS_MATRIX_DEPTH': '8',
+        'MLOPS_MATRIX_LR': '0.01',
+        'MLOPS_STAGE': 'train',
+    },
+    secret_names=('FEATURE_STORE_TOKEN',),
+    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
+    cpu='8',
+    memory='32Gi',
+    gpu=1,
+    retries=2,
+    retry_delay=60,
+    timeout=10800,
+)
+tasks['train__lr-0.01__depth-8'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
+tasks['train__lr-0.1__depth-4'] = _task(
+    dag,
+    task_id='train__lr-0.1__depth-4',
+    run='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"',
+    gated=False,
+    env={
+        'MLOPS_MATRIX_DEPTH': '4',
+        'MLOPS_MATRIX_LR': '0.1',
+        'MLOPS_STAGE': 'train',
+    },
+    secret_names=('FEATURE_STORE_TOKEN',),
+    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
+    cpu='8',
+    memory='32Gi',
+    gpu=1,
+    retries=2,
+    retry_delay=60,
+    timeout=10800,
+)
+tasks['train__lr-0.1__depth-4'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
+tasks['train__lr-0.1__depth-8'] = _task(
+    dag,
+    task_id='train__lr-0.1__depth-8',
+    run='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"',
+    gated=False,
+    env={
+        'MLOPS_MATRIX_DEPTH': '8',
+        'MLOPS_MATRIX_LR': '0.1',
+        'MLOPS_STAGE': 'train',
+    },
+    secret_names=('FEATURE_STORE_TOKEN',),
+    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
+    cpu='8',
+    memory='32Gi',
+    gpu=1,
+    retries=2,
+    retry_delay=60,
+    timeout=10800,
+)
+tasks['train__lr-0.1__depth-8'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
+tasks['select'] = _task(
+    dag,
+    task_id='select',
+    run='python -m ranker.select runs/ --full ${MLOPS_PARAM_FULL_EVAL} --out best/ --metrics best/metrics.json',
+    gated=True,
+    env={
+        'MLOPS_GATES': '[["ndcg_at_10",">=","0.41"],["latency_p99_ms","<","25"]]',
+        'MLOPS_METRICS': 'best/metrics.json',
+        'MLOPS_STAGE': 'select',
+    },
+    secret_names=('FEATURE_STORE_TOKEN',),
+    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
+    cpu='2',
+    memory='8Gi',
+    gpu=0,
+    retries=2,
+    retry_delay=60,
+    timeout=3600,
+)
+tasks['select'].set_upstream([tasks[u] for u in ('prepare', 'train__lr-0.001__depth-4', 'train__lr-0.001__depth-8', 'train__lr-0.01__depth-4', 'train__lr-0.01__depth-8', 'train__lr-0.1__depth-4', 'train__lr-0.1__depth-8')])
+tasks['serve'] = _task(
+    dag,
+    task_id='serve',
+    run='python -m ranker.publish best/',
+    gated=False,
+    env={
+        'MLOPS_STAGE': 'serve',
+    },
+    secret_names=('FEATURE_STORE_TOKEN',),
+    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
+    cpu='2',
+    memory='8Gi',
+    gpu=0,
+    retries=2,
+    retry_delay=60,
+    timeout=3600,
+)
+tasks['serve'].set_upstream([tasks[u] for u in ('select',)])
 
 
-with DAG(
+stage_dag_1 = DAG(
     dag_id='mlops_ranker_sweep_production__quality_watch',
     description='Sweep learning rates for the search ranker, pick the best, gate it, serve it.',
     doc_md='Stage `quality-watch` of the ranker_sweep pipeline, on its own schedule.\n\nSweep learning rates for the search ranker, pick the best, gate it, serve it.\n\n**Approval:** deploy stages require approval in this environment. Airflow has no native approval step: trigger or unpause this DAG only after a human approved the release.\n\nGenerated from `mlops.yaml` by mlops-compiler; do not edit.',
@@ -460,31 +434,23 @@ with DAG(
     tags=['mlops', 'ranker_sweep', 'production'],
     params=PARAMS,
     render_template_as_native_obj=False,
-    default_args={"owner": 'search-ml'},
-) as stage_dag_1:
-    tasks: dict[str, Any] = {}
-    tasks['quality-watch'] = MlopsPodOperator(
-        task_id='quality-watch',
-        run='python -m ranker.watch --alert-below 0.38',
-        gated=False,
-        mlops_env={
-            'DATASET': (ParamRef('dataset'),),
-            'LOG_FORMAT': 'json',
-            'MLOPS_ENVIRONMENT': 'production',
-            'MLOPS_PARAM_DATASET': (ParamRef('dataset'),),
-            'MLOPS_PARAM_EPOCHS': (ParamRef('epochs'),),
-            'MLOPS_PARAM_FULL_EVAL': (ParamRef('full_eval'),),
-            'MLOPS_PARAM_OPTIMIZER': (ParamRef('optimizer'),),
-            'MLOPS_PIPELINE': 'ranker_sweep',
-            'MLOPS_STAGE': 'quality-watch',
-            'PYTHONUNBUFFERED': '1',
-        },
-        secret_names=('FEATURE_STORE_TOKEN',),
-        image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-        cpu='2',
-        memory='8Gi',
-        gpu=0,
-        retries=2,
-        retry_delay=datetime.timedelta(seconds=60),
-        execution_timeout=datetime.timedelta(seconds=600),
-    )
+    default_args={"owner": OWNER},
+)
+tasks: dict[str, Any] = {}
+tasks['quality-watch'] = _task(
+    stage_dag_1,
+    task_id='quality-watch',
+    run='python -m ranker.watch --alert-below 0.38',
+    gated=False,
+    env={
+        'MLOPS_STAGE': 'quality-watch',
+    },
+    secret_names=('FEATURE_STORE_TOKEN',),
+    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
+    cpu='2',
+    memory='8Gi',
+    gpu=0,
+    retries=2,
+    retry_delay=60,
+    timeout=600,
+)
