@@ -44,21 +44,18 @@ def analyze(raw: bytes, display_path: str, *, max_size: int = source.DEFAULT_MAX
 
 
 @contextlib.contextmanager
-def paused_gc(*, freeze: bool = False) -> Iterator[None]:
-    """No cyclic garbage collection inside; what survives is frozen out of later collections.
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside.
 
     The phases build large trees of objects that are not garbage (YAML nodes, data, models):
     every collection would traverse them all again, doubling the time of a 10,000-stage
-    spec. Reference counting still frees everything acyclic as usual. `freeze` then moves what
-    survives out of later collections (the command line's build does, before rendering).
+    spec. Reference counting still frees everything acyclic as usual.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if freeze:  # only for a short-lived process: frozen objects are never collected
-            gc.freeze()
         if enabled:
             gc.enable()
 

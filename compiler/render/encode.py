@@ -74,9 +74,16 @@ def _unencodable(value: Any, what: str) -> Exception:
     return TypeError(f"cannot encode {type(value).__name__} as {what}")
 
 
+@lru_cache(maxsize=65536)
+def _python_text(text: str) -> Encoded:
+    return Encoded(repr(text))  # cached as _yaml_text is: DAG files repeat names and values
+
+
 def python_literal(value: Any) -> Encoded:
     """A Python literal (str, int, float, bool, None, and lists/tuples/dicts of them)."""
-    if value is None or isinstance(value, (bool, int, str)):
+    if isinstance(value, str):
+        return _python_text(value)
+    if value is None or isinstance(value, (bool, int)):
         return Encoded(repr(value))
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
