@@ -78,8 +78,10 @@ def _named_secret(path: Path, text: str) -> bool:
 
 
 def check(context: LintContext) -> Iterator[Diagnostic]:
+    # Keys and many values repeat in every stage: search each distinct text once.
+    kinds: dict[str, str | None] = {}
     for path, text, is_key in all_strings(context.data):
-        kind = credential_kind(text)
+        kind = kinds[text] if text in kinds else kinds.setdefault(text, credential_kind(text))
         if kind is None and not is_key and _named_secret(path, text):
             kind = "a secret (by its name)"
         if kind is None:
