@@ -120,6 +120,26 @@ def test_examples_render_deterministically_as_valid_python() -> None:
             assert output.path.endswith(f"airflow/dags/{file_stem(plan)}.py")
 
 
+def test_dag_files_keep_the_work_per_task_small() -> None:
+    """What keeps a large DAG file as fast to parse as bare operators (benchmarks/README.md):
+    no operator class of ours adds an __init__ layer, no task is made inside `with DAG(...)`
+    (Airflow would copy the DAG's params into it), and the shared environment is written once."""
+    for _, plan in _example_plans():
+        content = TARGET.render(plan)[0].content
+        tree = ast.parse(content)
+        classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+        assert classes and all(
+            not (isinstance(item, ast.FunctionDef) and item.name == "__init__")
+            for cls in classes for item in cls.body)
+        assert not any(isinstance(node, ast.With) for node in ast.walk(tree))
+        module_code = [node for node in tree.body
+                       if not isinstance(node, (ast.FunctionDef, ast.ClassDef))]
+        # edges are plain lists: a comprehension per task is one more code object to compile
+        assert not any(isinstance(expr, ast.ListComp)
+                       for node in module_code for expr in ast.walk(node))
+        assert "BASE_ENV: dict[str, Any] = {" in content
+
+
 def test_file_names_are_module_names() -> None:
     spec = """\
 version: 1

@@ -253,7 +253,7 @@ tasks['check-data'] = _task(
     retry_delay=30,
     timeout=1800,
 )
-tasks['check-data'].set_upstream([tasks[u] for u in ('ingest',)])
+tasks['check-data'].set_upstream([tasks['ingest']])
 tasks['featurize'] = _task(
     dag,
     task_id='featurize',
@@ -271,7 +271,7 @@ tasks['featurize'] = _task(
     retry_delay=30,
     timeout=1800,
 )
-tasks['featurize'].set_upstream([tasks[u] for u in ('ingest', 'check-data')])
+tasks['featurize'].set_upstream([tasks['ingest'], tasks['check-data']])
 tasks['train'] = _task(
     dag,
     task_id='train',
@@ -289,7 +289,7 @@ tasks['train'] = _task(
     retry_delay=30,
     timeout=7200,
 )
-tasks['train'].set_upstream([tasks[u] for u in ('featurize',)])
+tasks['train'].set_upstream([tasks['featurize']])
 tasks['evaluate'] = _task(
     dag,
     task_id='evaluate',
@@ -309,7 +309,7 @@ tasks['evaluate'] = _task(
     retry_delay=30,
     timeout=1800,
 )
-tasks['evaluate'].set_upstream([tasks[u] for u in ('featurize', 'train')])
+tasks['evaluate'].set_upstream([tasks['featurize'], tasks['train']])
 tasks['deploy'] = _task(
     dag,
     task_id='deploy',
@@ -327,7 +327,7 @@ tasks['deploy'] = _task(
     retry_delay=30,
     timeout=1800,
 )
-tasks['deploy'].set_upstream([tasks[u] for u in ('evaluate',)])
+tasks['deploy'].set_upstream([tasks['evaluate']])
 
 
 stage_dag_1 = DAG(

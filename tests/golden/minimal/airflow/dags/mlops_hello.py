@@ -199,4 +199,4 @@ tasks['evaluate'] = _task(
     retry_delay=None,
     timeout=None,
 )
-tasks['evaluate'].set_upstream([tasks[u] for u in ('train',)])
+tasks['evaluate'].set_upstream([tasks['train']])

@@ -262,7 +262,7 @@ tasks['validate-data'] = _task(
     retry_delay=60,
     timeout=3600,
 )
-tasks['validate-data'].set_upstream([tasks[u] for u in ('prepare',)])
+tasks['validate-data'].set_upstream([tasks['prepare']])
 tasks['train__lr-0.001__depth-4'] = _task(
     dag,
     task_id='train__lr-0.001__depth-4',
@@ -282,7 +282,7 @@ tasks['train__lr-0.001__depth-4'] = _task(
     retry_delay=60,
     timeout=10800,
 )
-tasks['train__lr-0.001__depth-4'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
+tasks['train__lr-0.001__depth-4'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['train__lr-0.001__depth-8'] = _task(
     dag,
     task_id='train__lr-0.001__depth-8',
@@ -302,7 +302,7 @@ tasks['train__lr-0.001__depth-8'] = _task(
     retry_delay=60,
     timeout=10800,
 )
-tasks['train__lr-0.001__depth-8'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
+tasks['train__lr-0.001__depth-8'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['train__lr-0.01__depth-4'] = _task(
     dag,
     task_id='train__lr-0.01__depth-4',
@@ -322,7 +322,7 @@ tasks['train__lr-0.01__depth-4'] = _task(
     retry_delay=60,
     timeout=10800,
 )
-tasks['train__lr-0.01__depth-4'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
+tasks['train__lr-0.01__depth-4'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['train__lr-0.01__depth-8'] = _task(
     dag,
     task_id='train__lr-0.01__depth-8',
@@ -342,7 +342,7 @@ tasks['train__lr-0.01__depth-8'] = _task(
     retry_delay=60,
     timeout=10800,
 )
-tasks['train__lr-0.01__depth-8'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
+tasks['train__lr-0.01__depth-8'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['train__lr-0.1__depth-4'] = _task(
     dag,
     task_id='train__lr-0.1__depth-4',
@@ -362,7 +362,7 @@ tasks['train__lr-0.1__depth-4'] = _task(
     retry_delay=60,
     timeout=10800,
 )
-tasks['train__lr-0.1__depth-4'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
+tasks['train__lr-0.1__depth-4'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['train__lr-0.1__depth-8'] = _task(
     dag,
     task_id='train__lr-0.1__depth-8',
@@ -382,7 +382,7 @@ tasks['train__lr-0.1__depth-8'] = _task(
     retry_delay=60,
     timeout=10800,
 )
-tasks['train__lr-0.1__depth-8'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
+tasks['train__lr-0.1__depth-8'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['select'] = _task(
     dag,
     task_id='select',
@@ -402,7 +402,7 @@ tasks['select'] = _task(
     retry_delay=60,
     timeout=3600,
 )
-tasks['select'].set_upstream([tasks[u] for u in ('prepare', 'train__lr-0.001__depth-4', 'train__lr-0.001__depth-8', 'train__lr-0.01__depth-4', 'train__lr-0.01__depth-8', 'train__lr-0.1__depth-4', 'train__lr-0.1__depth-8')])
+tasks['select'].set_upstream([tasks['prepare'], tasks['train__lr-0.001__depth-4'], tasks['train__lr-0.001__depth-8'], tasks['train__lr-0.01__depth-4'], tasks['train__lr-0.01__depth-8'], tasks['train__lr-0.1__depth-4'], tasks['train__lr-0.1__depth-8']])
 tasks['serve'] = _task(
     dag,
     task_id='serve',
@@ -420,7 +420,7 @@ tasks['serve'] = _task(
     retry_delay=60,
     timeout=3600,
 )
-tasks['serve'].set_upstream([tasks[u] for u in ('select',)])
+tasks['serve'].set_upstream([tasks['select']])
 
 
 stage_dag_1 = DAG(

@@ -261,7 +261,7 @@ tasks['validate-data'] = _task(
     retry_delay=60,
     timeout=3600,
 )
-tasks['validate-data'].set_upstream([tasks[u] for u in ('prepare',)])
+tasks['validate-data'].set_upstream([tasks['prepare']])
 tasks['train__lr-0.01__depth-4'] = _task(
     dag,
     task_id='train__lr-0.01__depth-4',
@@ -281,7 +281,7 @@ tasks['train__lr-0.01__depth-4'] = _task(
     retry_delay=60,
     timeout=10800,
 )
-tasks['train__lr-0.01__depth-4'].set_upstream([tasks[u] for u in ('prepare', 'validate-data')])
+tasks['train__lr-0.01__depth-4'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['select'] = _task(
     dag,
     task_id='select',
@@ -301,7 +301,7 @@ tasks['select'] = _task(
     retry_delay=60,
     timeout=3600,
 )
-tasks['select'].set_upstream([tasks[u] for u in ('prepare', 'train__lr-0.01__depth-4')])
+tasks['select'].set_upstream([tasks['prepare'], tasks['train__lr-0.01__depth-4']])
 tasks['serve'] = _task(
     dag,
     task_id='serve',
@@ -319,7 +319,7 @@ tasks['serve'] = _task(
     retry_delay=60,
     timeout=3600,
 )
-tasks['serve'].set_upstream([tasks[u] for u in ('select',)])
+tasks['serve'].set_upstream([tasks['select']])
 
 
 stage_dag_1 = DAG(
