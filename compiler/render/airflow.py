@@ -25,7 +25,7 @@ from typing import Any
 from compiler.plan import Plan, PlanStage, Scalar
 from compiler.render import gate
 from compiler.render.base import OutputFile
-from compiler.render.pod import cpu_memory
+from compiler.render.pod import DEFAULT_CPU, DEFAULT_MEMORY, cpu_memory
 from compiler.render.encode import Encoded, python_literal, trusted
 from compiler.render.templating import render
 from compiler.spec.models import AirflowTarget as AirflowSettings
@@ -44,18 +44,23 @@ _TASK_ID_MAX = 200  # Airflow allows 250; leave room for the suffixes below
 class _Task:
     task_id: str
     run: str | None
-    gated: bool
     recipe: dict[str, Encoded]        # the whole environment: name -> Python expression
-    env: Encoded                      # what the file's BASE_ENV lacks, a Python dict expression
-    secrets: tuple[str, ...]
-    image: str | None
-    cpu: str
-    memory: str
-    gpu: int
-    retries: int
-    retry_delay: int | None
-    timeout: int | None
+    settings: dict[str, Encoded]      # every other `_task()` argument: name -> Python literal
     upstream: tuple[str, ...]
+    # Set by _split, once every task of the file is known: what the file's shared values lack.
+    env: Encoded = trusted("{}")      # a Python dict expression
+    overrides: tuple[tuple[str, Encoded], ...] = ()
+
+
+# `_task()` arguments besides task_id, run and env, in the order written, with the value used
+# when a file has no stage task to take a default from.
+_SETTINGS: dict[str, dict[str, Any]] = {
+    "bash": {"gated": False, "secret_names": (), "retries": 0, "retry_delay": None,
+             "timeout": None},
+    "kubernetes": {"gated": False, "secret_names": (), "image": None, "cpu": DEFAULT_CPU,
+                   "memory": DEFAULT_MEMORY, "gpu": 0, "retries": 0, "retry_delay": None,
+                   "timeout": None},
+}
 
 
 @dataclass(frozen=True)
@@ -160,26 +165,19 @@ def _pieces(pieces: list[str | Ref]) -> Encoded:
     return trusted("(" + ", ".join(encoded) + ("," if len(encoded) == 1 else "") + ")")
 
 
-def _tasks(plan: Plan, stages: tuple[PlanStage, ...],
-           ids: dict[str, tuple[str, ...]]) -> Iterator[_Task]:
+def _tasks(plan: Plan, stages: tuple[PlanStage, ...], ids: dict[str, tuple[str, ...]],
+           operator: str) -> Iterator[_Task]:
     for stage in stages:
         upstream = tuple(t for need in stage.needs for t in ids[need])
+        values: dict[str, Any] = {
+            "gated": bool(gate.gate_env(stage)), "secret_names": stage.secrets,
+            "image": stage.image, **cpu_memory(stage), "gpu": stage.gpu,
+            "retries": stage.retries, "retry_delay": stage.retry_delay, "timeout": stage.timeout,
+        }
+        settings = {name: python_literal(values[name]) for name in _SETTINGS[operator]}
         for task_id, combo in zip(ids[stage.name], matrix_combinations(stage)):
-            yield _Task(
-                task_id=task_id,
-                run=stage.run,
-                gated=bool(gate.gate_env(stage)),
-                recipe=_env_recipe(plan, stage, combo),
-                env=trusted("{}"),  # set by _split_env, once every task of the file is known
-                secrets=stage.secrets,
-                image=stage.image,
-                **cpu_memory(stage),
-                gpu=stage.gpu,
-                retries=stage.retries,
-                retry_delay=stage.retry_delay,
-                timeout=stage.timeout,
-                upstream=upstream,
-            )
+            yield _Task(task_id=task_id, run=stage.run, recipe=_env_recipe(plan, stage, combo),
+                        settings=settings, upstream=upstream)
 
 
 def _doc_md(plan: Plan, stage: PlanStage | None) -> str:
@@ -206,35 +204,48 @@ def _tags(plan: Plan) -> list[str]:
     return tags
 
 
-def _dags(plan: Plan) -> tuple[_Dag, ...]:
+def _dags(plan: Plan, operator: str) -> tuple[_Dag, ...]:
     stem = file_stem(plan)
     ids = {stage.name: task_ids(stage) for stage in plan.stages}  # once: specs may be big
     dags = [_Dag(stem, "dag", plan.description or None, _doc_md(plan, None), plan.schedule, _tags(plan),
-                 tuple(_tasks(plan, plan.pipeline_stages, ids)))]
+                 tuple(_tasks(plan, plan.pipeline_stages, ids, operator)))]
     for index, stage in enumerate(plan.scheduled_stages, start=1):
         dags.append(_Dag(f"{stem}__{stage.name.replace('-', '_')}", f"stage_dag_{index}",
                          plan.description or None, _doc_md(plan, stage), stage.schedule,
-                         _tags(plan), tuple(_tasks(plan, (stage,), ids))))
+                         _tags(plan), tuple(_tasks(plan, (stage,), ids, operator))))
     return tuple(dags)
 
 
-def _split_env(dags: tuple[_Dag, ...]) -> tuple[dict[str, Encoded], tuple[_Dag, ...]]:
-    """The environment entries every stage task of the file shares, and the DAGs with each
-    task's `env` set to the rest.
+def _split(dags: tuple[_Dag, ...], operator: str) -> tuple[
+        dict[str, Encoded], dict[str, Encoded], tuple[_Dag, ...]]:
+    """What the file writes once, and the DAGs with each task reduced to what differs.
 
-    The shared entries (pipeline, environment, params, spec-wide variables) are written once
-    as BASE_ENV instead of once per task: the file is a fraction of the size, and Airflow
-    compiles it again every time it parses the DAG folder.
+    - BASE_ENV: the environment entries every stage task shares (pipeline, environment,
+      params, spec-wide variables); each task's `env` has the rest.
+    - `_task()`'s defaults: for each setting (retries, timeout, secrets...), the value most
+      tasks have (the first one seen on a tie); a task passes only the settings that differ.
+
+    Airflow compiles the whole file every time it parses the DAG folder: written once per task,
+    these made a 1,000-task file twice the size and slower to load than its Airflow work.
     """
-    recipes = [t.recipe for d in dags for t in d.tasks if t.run is not None]
-    shared = dict(recipes[0]) if recipes else {}
-    for recipe in recipes[1:]:
-        shared = {k: v for k, v in shared.items() if recipe.get(k) == v}
-    split = tuple(replace(d, tasks=tuple(
-        replace(t, env=_dict_expression({k: v for k, v in t.recipe.items() if k not in shared},
-                                        "    "))
-        for t in d.tasks)) for d in dags)
-    return shared, split
+    stage_tasks = [t for d in dags for t in d.tasks if t.run is not None]
+    shared = dict(stage_tasks[0].recipe) if stage_tasks else {}
+    for task in stage_tasks[1:]:
+        shared = {k: v for k, v in shared.items() if task.recipe.get(k) == v}
+    defaults = {name: python_literal(value) for name, value in _SETTINGS[operator].items()}
+    for name in defaults:
+        counts = Counter(t.settings[name] for t in stage_tasks)
+        if counts:
+            defaults[name] = counts.most_common(1)[0][0]  # ties: first seen (Counter keeps order)
+
+    def reduced(task: _Task) -> _Task:
+        return replace(
+            task,
+            env=_dict_expression({k: v for k, v in task.recipe.items() if k not in shared}, "    "),
+            overrides=tuple((k, v) for k, v in task.settings.items() if v != defaults[k]))
+
+    return shared, defaults, tuple(
+        replace(d, tasks=tuple(reduced(t) for t in d.tasks)) for d in dags)
 
 
 def _tolerations(kubernetes: KubernetesSettings) -> list[dict[str, Any]]:
@@ -246,16 +257,17 @@ def render_dag(plan: Plan) -> str:
     settings = _settings(plan)
     kubernetes = plan.kubernetes or KubernetesSettings.model_validate({})
     depth = len([p for p in settings.path.split("/") if p not in ("", ".")])
-    base_env, dags = _split_env(_dags(plan))
+    operator = settings.operator
+    base_env, defaults, dags = _split(_dags(plan, operator), operator)
     return render(
         "airflow/dag.py.j2",
         pipeline=plan.pipeline,
         owner=plan.owner or "airflow",
         dags=dags,
         base_env=_dict_expression(base_env, ""),
+        defaults=defaults,
         empty=any(t.run is None for d in dags for t in d.tasks),
-        kubernetes=settings.operator == "kubernetes",
-        operator="MlopsPodOperator" if settings.operator == "kubernetes" else "MlopsBashOperator",
+        kubernetes=operator == "kubernetes",
         depth=depth,
         dag_path=dag_path(plan).replace(file_stem(plan), "<file>"),
         workdir_absolute=(settings.workdir or "").startswith("/"),

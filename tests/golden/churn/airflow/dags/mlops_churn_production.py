@@ -152,9 +152,17 @@ def _env_vars(environment: dict[str, str]) -> list[Any]:
             for name, value in sorted(environment.items())]
 
 
-def _task(dag: DAG, *, task_id: str, run: str, gated: bool, env: dict[str, Any],
-          secret_names: tuple[str, ...], image: str, cpu: str, memory: str, gpu: int,
-          retries: int, retry_delay: int | None, timeout: int | None) -> MlopsPodOperator:
+# The defaults are the values most tasks of this file have: a task passes only what differs.
+def _task(dag: DAG, *, task_id: str, run: str, env: dict[str, Any],
+          gated: bool = False,
+          secret_names: tuple[str, ...] = ('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
+          image: str = 'ghcr.io/acme/churn:1.4.2',
+          cpu: str = '1',
+          memory: str = '2Gi',
+          gpu: int = 0,
+          retries: int = 1,
+          retry_delay: int | None = 30,
+          timeout: int | None = 1800) -> MlopsPodOperator:
     """One stage task: a pod running `sh -c`, with BASE_ENV plus the task's own `env`."""
     mlops_env = {**BASE_ENV, **env}
     quantities = {"cpu": cpu, "memory": memory}
@@ -223,70 +231,39 @@ tasks['ingest'] = _task(
     dag,
     task_id='ingest',
     run='python -m churn.ingest --since 7d --out data/raw.parquet',
-    gated=False,
     env={
         'MLOPS_STAGE': 'ingest',
     },
-    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-    image='ghcr.io/acme/churn:1.4.2',
-    cpu='1',
-    memory='2Gi',
-    gpu=0,
-    retries=1,
-    retry_delay=30,
-    timeout=1800,
 )
 tasks['check-data'] = _task(
     dag,
     task_id='check-data',
     run='python -m churn.check_data data/raw.parquet',
-    gated=False,
     env={
         'MLOPS_STAGE': 'check-data',
     },
-    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-    image='ghcr.io/acme/churn:1.4.2',
-    cpu='1',
-    memory='2Gi',
-    gpu=0,
-    retries=1,
-    retry_delay=30,
-    timeout=1800,
 )
 tasks['check-data'].set_upstream([tasks['ingest']])
 tasks['featurize'] = _task(
     dag,
     task_id='featurize',
     run='python -m churn.features data/raw.parquet data/features.parquet',
-    gated=False,
     env={
         'MLOPS_STAGE': 'featurize',
     },
-    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-    image='ghcr.io/acme/churn:1.4.2',
-    cpu='1',
-    memory='2Gi',
-    gpu=0,
-    retries=1,
-    retry_delay=30,
-    timeout=1800,
 )
 tasks['featurize'].set_upstream([tasks['ingest'], tasks['check-data']])
 tasks['train'] = _task(
     dag,
     task_id='train',
     run='python -m churn.train --lr ${MLOPS_PARAM_LEARNING_RATE} --max-depth ${MLOPS_PARAM_MAX_DEPTH}',
-    gated=False,
     env={
         'MLOPS_STAGE': 'train',
     },
-    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-    image='ghcr.io/acme/churn:1.4.2',
     cpu='4',
     memory='16Gi',
     gpu=1,
     retries=2,
-    retry_delay=30,
     timeout=7200,
 )
 tasks['train'].set_upstream([tasks['featurize']])
@@ -294,38 +271,21 @@ tasks['evaluate'] = _task(
     dag,
     task_id='evaluate',
     run='python -m churn.evaluate model/ data/features.parquet --out metrics.json',
-    gated=True,
     env={
         'MLOPS_GATES': '[["auc",">=","0.82"],["calibration_error","<=","0.05"]]',
         'MLOPS_METRICS': 'metrics.json',
         'MLOPS_STAGE': 'evaluate',
     },
-    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-    image='ghcr.io/acme/churn:1.4.2',
-    cpu='1',
-    memory='2Gi',
-    gpu=0,
-    retries=1,
-    retry_delay=30,
-    timeout=1800,
+    gated=True,
 )
 tasks['evaluate'].set_upstream([tasks['featurize'], tasks['train']])
 tasks['deploy'] = _task(
     dag,
     task_id='deploy',
     run='python -m churn.register model/',
-    gated=False,
     env={
         'MLOPS_STAGE': 'deploy',
     },
-    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-    image='ghcr.io/acme/churn:1.4.2',
-    cpu='1',
-    memory='2Gi',
-    gpu=0,
-    retries=1,
-    retry_delay=30,
-    timeout=1800,
 )
 tasks['deploy'].set_upstream([tasks['evaluate']])
 
@@ -348,16 +308,7 @@ tasks['drift'] = _task(
     stage_dag_1,
     task_id='drift',
     run='python -m churn.drift --max-psi 0.2',
-    gated=False,
     env={
         'MLOPS_STAGE': 'drift',
     },
-    secret_names=('MLFLOW_TRACKING_TOKEN', 'WAREHOUSE_DSN'),
-    image='ghcr.io/acme/churn:1.4.2',
-    cpu='1',
-    memory='2Gi',
-    gpu=0,
-    retries=1,
-    retry_delay=30,
-    timeout=1800,
 )

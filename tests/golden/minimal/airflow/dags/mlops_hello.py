@@ -136,9 +136,13 @@ class MlopsBashOperator(BashOperator):
         return super().execute(context)
 
 
-def _task(dag: DAG, *, task_id: str, run: str, gated: bool, env: dict[str, Any],
-          secret_names: tuple[str, ...], retries: int, retry_delay: int | None,
-          timeout: int | None) -> MlopsBashOperator:
+# The defaults are the values most tasks of this file have: a task passes only what differs.
+def _task(dag: DAG, *, task_id: str, run: str, env: dict[str, Any],
+          gated: bool = False,
+          secret_names: tuple[str, ...] = (),
+          retries: int = 0,
+          retry_delay: int | None = None,
+          timeout: int | None = None) -> MlopsBashOperator:
     """One stage task: BASE_ENV plus the task's own `env`, run by `sh -c` in WORKDIR."""
     mlops_env = {**BASE_ENV, **env}
     task = MlopsBashOperator(
@@ -175,28 +179,19 @@ tasks['train'] = _task(
     dag,
     task_id='train',
     run='mkdir -p model\necho \'{"accuracy": 0.93}\' > model/metrics.json\n',
-    gated=False,
     env={
         'MLOPS_STAGE': 'train',
     },
-    secret_names=(),
-    retries=0,
-    retry_delay=None,
-    timeout=None,
 )
 tasks['evaluate'] = _task(
     dag,
     task_id='evaluate',
     run='cat model/metrics.json',
-    gated=True,
     env={
         'MLOPS_GATES': '[["accuracy",">=","0.9"]]',
         'MLOPS_METRICS': 'model/metrics.json',
         'MLOPS_STAGE': 'evaluate',
     },
-    secret_names=(),
-    retries=0,
-    retry_delay=None,
-    timeout=None,
+    gated=True,
 )
 tasks['evaluate'].set_upstream([tasks['train']])

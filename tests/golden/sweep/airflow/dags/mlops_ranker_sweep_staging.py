@@ -160,9 +160,17 @@ def _env_vars(environment: dict[str, str]) -> list[Any]:
             for name, value in sorted(environment.items())]
 
 
-def _task(dag: DAG, *, task_id: str, run: str, gated: bool, env: dict[str, Any],
-          secret_names: tuple[str, ...], image: str, cpu: str, memory: str, gpu: int,
-          retries: int, retry_delay: int | None, timeout: int | None) -> MlopsPodOperator:
+# The defaults are the values most tasks of this file have: a task passes only what differs.
+def _task(dag: DAG, *, task_id: str, run: str, env: dict[str, Any],
+          gated: bool = False,
+          secret_names: tuple[str, ...] = ('FEATURE_STORE_TOKEN',),
+          image: str = 'ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
+          cpu: str = '2',
+          memory: str = '8Gi',
+          gpu: int = 0,
+          retries: int = 2,
+          retry_delay: int | None = 60,
+          timeout: int | None = 3600) -> MlopsPodOperator:
     """One stage task: a pod running `sh -c`, with BASE_ENV plus the task's own `env`."""
     mlops_env = {**BASE_ENV, **env}
     quantities = {"cpu": cpu, "memory": memory}
@@ -231,54 +239,30 @@ tasks['prepare'] = _task(
     dag,
     task_id='prepare',
     run='python -m ranker.prepare --dataset "$DATASET" --out data/',
-    gated=False,
     env={
         'MLOPS_STAGE': 'prepare',
     },
-    secret_names=('FEATURE_STORE_TOKEN',),
-    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-    cpu='2',
-    memory='8Gi',
-    gpu=0,
-    retries=2,
-    retry_delay=60,
-    timeout=3600,
 )
 tasks['validate-data'] = _task(
     dag,
     task_id='validate-data',
     run='python -m ranker.validate data/train.parquet',
-    gated=False,
     env={
         'MLOPS_STAGE': 'validate-data',
     },
-    secret_names=('FEATURE_STORE_TOKEN',),
-    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-    cpu='2',
-    memory='8Gi',
-    gpu=0,
-    retries=2,
-    retry_delay=60,
-    timeout=3600,
 )
 tasks['validate-data'].set_upstream([tasks['prepare']])
 tasks['train__lr-0.01__depth-4'] = _task(
     dag,
     task_id='train__lr-0.01__depth-4',
     run='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"',
-    gated=False,
     env={
         'MLOPS_MATRIX_DEPTH': '4',
         'MLOPS_MATRIX_LR': '0.01',
         'MLOPS_STAGE': 'train',
     },
-    secret_names=('FEATURE_STORE_TOKEN',),
-    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
     cpu='8',
     memory='32Gi',
-    gpu=0,
-    retries=2,
-    retry_delay=60,
     timeout=10800,
 )
 tasks['train__lr-0.01__depth-4'].set_upstream([tasks['prepare'], tasks['validate-data']])
@@ -286,38 +270,21 @@ tasks['select'] = _task(
     dag,
     task_id='select',
     run='python -m ranker.select runs/ --full ${MLOPS_PARAM_FULL_EVAL} --out best/ --metrics best/metrics.json',
-    gated=True,
     env={
         'MLOPS_GATES': '[["ndcg_at_10",">=","0.41"],["latency_p99_ms","<","25"]]',
         'MLOPS_METRICS': 'best/metrics.json',
         'MLOPS_STAGE': 'select',
     },
-    secret_names=('FEATURE_STORE_TOKEN',),
-    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-    cpu='2',
-    memory='8Gi',
-    gpu=0,
-    retries=2,
-    retry_delay=60,
-    timeout=3600,
+    gated=True,
 )
 tasks['select'].set_upstream([tasks['prepare'], tasks['train__lr-0.01__depth-4']])
 tasks['serve'] = _task(
     dag,
     task_id='serve',
     run='python -m ranker.publish best/',
-    gated=False,
     env={
         'MLOPS_STAGE': 'serve',
     },
-    secret_names=('FEATURE_STORE_TOKEN',),
-    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-    cpu='2',
-    memory='8Gi',
-    gpu=0,
-    retries=2,
-    retry_delay=60,
-    timeout=3600,
 )
 tasks['serve'].set_upstream([tasks['select']])
 
@@ -340,16 +307,8 @@ tasks['quality-watch'] = _task(
     stage_dag_1,
     task_id='quality-watch',
     run='python -m ranker.watch --alert-below 0.38',
-    gated=False,
     env={
         'MLOPS_STAGE': 'quality-watch',
     },
-    secret_names=('FEATURE_STORE_TOKEN',),
-    image='ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-    cpu='2',
-    memory='8Gi',
-    gpu=0,
-    retries=2,
-    retry_delay=60,
     timeout=600,
 )
