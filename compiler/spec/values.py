@@ -7,6 +7,7 @@ the planner relies on lint having run first.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Literal, Union
 
@@ -115,6 +116,7 @@ Part = Union[str, Ref]
 _INTERPOLATION = re.compile(r"\$\$\{|\$\{(params|matrix)\.([^}]*)\}")
 
 
+@lru_cache(maxsize=65536)  # the same env values recur in every stage, rule and environment
 def interpolation_parts(text: str) -> tuple[Part, ...]:
     """Split text into literal strings and references; `$${` is a literal `${`."""
     parts: list[Part] = []
