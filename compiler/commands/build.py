@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from compiler.analysis import paused_gc
 
     # A build is one short-lived process whose objects nearly all live until it ends: cyclic
-    # garbage collections would only walk them again and again (a fifth of a 10,000-stage
-    # build), and peak memory measured the same without them.
+    # garbage collections would only walk them again and again while rendering, and peak
+    # memory measured the same without them (479 MiB at 10,000 stages).
     with paused_gc():
         return _build(args)
 
