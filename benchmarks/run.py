@@ -51,35 +51,75 @@ class Measure:
     timed_out: bool = False
 
 
+@dataclass(frozen=True)
+class Job:
+    """A command to time `repeat` times, each run a fresh process."""
+
+    cmd: Sequence[str | os.PathLike[str]]
+    repeat: int
+    cwd: Path | None = None
+    env: dict[str, str] | None = None
+    ok: Sequence[int] = (0,)
+
+
+def _run_once(job: Job) -> tuple[float, float] | None:
+    """Wall time and peak RSS (MiB) of one run, or None when it ran out of time."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([str(c) for c in job.cmd], cwd=job.cwd, env=job.env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = start + TIMEOUT
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+            os.wait4(proc.pid, 0)
+            return None
+        time.sleep(0.002)
+    elapsed = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if code not in job.ok:
+        raise SystemExit(f"benchmark command failed ({code}): {' '.join(map(str, job.cmd))}\n{err[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def timed_together(jobs: dict[str, Job]) -> dict[str, Measure]:
+    """Median wall time and peak RSS of each job, run round robin: one run of each per round.
+
+    A command and its baseline run side by side, so a drift in the machine's speed (this
+    shared machine drifts by tens of percent within minutes) moves both alike and their ratio
+    holds. A job stops after a run slower than TIMEOUT / 4 (one says enough) or one that ran
+    out of time.
+    """
+    times: dict[str, list[float]] = {key: [] for key in jobs}
+    peaks: dict[str, list[float]] = {key: [] for key in jobs}
+    stopped: set[str] = set()
+    out_of_time: set[str] = set()
+    for round_index in range(max(job.repeat for job in jobs.values())):
+        for key, job in jobs.items():
+            if key in stopped or round_index >= job.repeat:
+                continue
+            result = _run_once(job)
+            if result is None:
+                stopped.add(key)
+                out_of_time.add(key)
+                continue
+            times[key].append(result[0])
+            peaks[key].append(result[1])
+            if result[0] > TIMEOUT / 4:
+                stopped.add(key)
+    return {key: Measure(TIMEOUT, 0.0, len(times[key]) + 1, timed_out=True) if key in out_of_time
+            else Measure(statistics.median(times[key]), max(peaks[key]), len(times[key]))
+            for key in jobs}
+
+
 def timed(cmd: Sequence[str | os.PathLike[str]], repeat: int, *, cwd: Path | None = None,
           env: dict[str, str] | None = None, ok: Sequence[int] = (0,)) -> Measure:
     """Median wall time and peak RSS of `cmd` over `repeat` fresh processes."""
-    times, peaks = [], []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = start + TIMEOUT
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                return Measure(TIMEOUT, 0.0, len(times) + 1, timed_out=True)
-            time.sleep(0.002)
-        elapsed = time.perf_counter() - start
-        code = os.waitstatus_to_exitcode(status)
-        proc.returncode = code
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        if code not in ok:
-            raise SystemExit(f"benchmark command failed ({code}): {' '.join(map(str, cmd))}\n{err[-2000:]}")
-        times.append(elapsed)
-        peaks.append(usage.ru_maxrss / 1024)
-        if elapsed > TIMEOUT / 4 and len(times) >= 1:
-            break  # a very slow command: one run says enough
-    return Measure(statistics.median(times), max(peaks), len(times))
+    return timed_together({"": Job(cmd, repeat, cwd, env, ok)})[""]
 
 
 @dataclass
@@ -193,7 +233,8 @@ def airflow_env(home: Path) -> dict[str, str]:
     return _airflow_env(home)
 
 
-def airflow_median(python: Path, dag_file: Path, repeat: int, home: Path, *extra: str) -> Measure:
+def airflow_runs(python: Path, dag_file: Path, repeat: int, home: Path, *extra: str) -> list[float]:
+    """Times of `repeat` imports of `dag_file` in one process of an Airflow venv."""
     proc = subprocess.run([str(python), str(HERE / "airflow_import.py"), str(dag_file), str(repeat), *extra],
                           env=airflow_env(home), capture_output=True, text=True, cwd=home, timeout=1800)
     lines = [l for l in proc.stdout.splitlines() if l.startswith("@@BENCH@@ ")]
@@ -201,7 +242,7 @@ def airflow_median(python: Path, dag_file: Path, repeat: int, home: Path, *extra
         raise SystemExit(f"airflow import benchmark failed for {dag_file}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     result = json.loads(lines[-1].split(" ", 1)[1])
     print(f"  {dag_file.name}: DAGs {result['dags']}", file=sys.stderr)
-    return Measure(result["median"], 0.0, repeat)
+    return [float(t) for t in result["runs"]]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -236,14 +277,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "lint" in groups:
             progress("lint, 50 stages")
             s50 = specs[50]
-            floor = timed([PY, floor_lint, s50], repeat)
-            lint50 = timed([*MLOPS, "lint", s50], repeat)
             models_env = {**os.environ, "PYTHONPATH": str(REPO), "PYDANTIC_DISABLE_PLUGINS": "__all__"}
-            models = timed([PY, floor_models, s50], repeat, env=models_env)
-            models_nx = timed([PY, floor_models_nx, s50], repeat, env=models_env)
-            yamllint = timed([tools.bin_of("yamllint", "yamllint"), "-f", "parsable", s50], repeat, ok=(0, 1))
-            cjs = timed([tools.bin_of("check-jsonschema", "check-jsonschema"), "--schemafile",
-                         REPO / "schemas" / "mlops.schema.json", s50], repeat, ok=(0, 1))
+            m = timed_together({
+                "floor": Job([PY, floor_lint, s50], repeat),
+                "lint": Job([*MLOPS, "lint", s50], repeat),
+                "models": Job([PY, floor_models, s50], repeat, env=models_env),
+                "models_nx": Job([PY, floor_models_nx, s50], repeat, env=models_env),
+                "yamllint": Job([tools.bin_of("yamllint", "yamllint"), "-f", "parsable", s50], repeat,
+                                ok=(0, 1)),
+                "cjs": Job([tools.bin_of("check-jsonschema", "check-jsonschema"), "--schemafile",
+                            REPO / "schemas" / "mlops.schema.json", s50], repeat, ok=(0, 1)),
+            })
+            floor, lint50, models, models_nx = m["floor"], m["lint"], m["models"], m["models_nx"]
+            yamllint, cjs = m["yamllint"], m["cjs"]
             rows += [
                 Row("mlops lint, 50 stages", lint50, "lint floor", floor, "<= 2.0x", lambda r: r <= 2.0),
                 Row("mlops lint, 50 stages", lint50, "yamllint", yamllint, "< 1.0x", lambda r: r < 1.0),
@@ -259,8 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             s1000 = specs[1000]
             # dvc dag takes ~20 s at 1,000 stages: fewer runs of it (one in --quick)
             dvc = timed([tools.bin_of("dvc", "dvc"), "dag"], 1 if args.quick else 3, cwd=dvc_project(work, 1000))
-            lint1k = timed([*MLOPS, "lint", s1000], repeat)
-            graph1k = timed([*MLOPS, "graph", s1000], repeat)
+            m = timed_together({"lint": Job([*MLOPS, "lint", s1000], repeat),
+                                "graph": Job([*MLOPS, "graph", s1000], repeat)})
+            lint1k, graph1k = m["lint"], m["graph"]
             rows += [
                 Row("mlops lint, 1,000 stages", lint1k, "dvc dag", dvc, "<= 0.10x", lambda r: r <= 0.1),
                 Row("mlops graph, 1,000 stages", graph1k, "dvc dag", dvc, "<= 0.10x", lambda r: r <= 0.1),
@@ -268,12 +315,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "build" in groups:
             progress(f"build, 1,000 and {large:,} stages")
             out = work / "out"
-            build1k = timed([*MLOPS, "build", specs[1000], "--out", out / "1k", "-q"], repeat)
             big_repeat = 1 if args.quick else repeat
-            floorb = timed([PY, floor_build, specs[large]], repeat)
-            buildbig = timed([*MLOPS, "build", specs[large], "--out", out / "big", "-q"], big_repeat)
-            # A build must first do all a lint does (a spec with errors is never built).
-            lintbig = timed([*MLOPS, "lint", specs[large]], big_repeat)
+            m = timed_together({
+                "build1k": Job([*MLOPS, "build", specs[1000], "--out", out / "1k", "-q"], repeat),
+                "floor": Job([PY, floor_build, specs[large]], repeat),
+                "build": Job([*MLOPS, "build", specs[large], "--out", out / "big", "-q"], big_repeat),
+                # A build must first do all a lint does (a spec with errors is never built).
+                "lint": Job([*MLOPS, "lint", specs[large]], big_repeat),
+            })
+            build1k, floorb, buildbig, lintbig = m["build1k"], m["floor"], m["build"], m["lint"]
             shutil.rmtree(out, ignore_errors=True)
             mem = Measure(buildbig.peak_mib, 0, buildbig.runs, buildbig.timed_out)
             rows += [
@@ -304,13 +354,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             for h in homes:
                 h.mkdir()
             py_ours = airflow_python(3)
-            # Imports inside one process are cheap to repeat and noisy: take more of them.
-            af_repeat = 3 * repeat
-            mine = airflow_median(py_ours, ours, af_repeat, homes[0])
-            theirs = airflow_median(tools.bin_of("dagfactory", "python"), df_file, af_repeat, homes[1], "dagfactory")
             floor_file = work / "af" / "bench_floor.py"
             floor_file.write_text(generate.airflow_floor_text(1000))
-            floor_af = airflow_median(py_ours, floor_file, af_repeat, homes[0])
+            # Three rounds of `repeat` imports per file, the files side by side in each round (as
+            # timed_together does): imports are cheap to repeat, and the machine drifts.
+            runs: dict[str, list[float]] = {"ours": [], "theirs": [], "floor": []}
+            for _ in range(3):
+                runs["ours"] += airflow_runs(py_ours, ours, repeat, homes[0])
+                runs["theirs"] += airflow_runs(tools.bin_of("dagfactory", "python"), df_file, repeat,
+                                               homes[1], "dagfactory")
+                runs["floor"] += airflow_runs(py_ours, floor_file, repeat, homes[0])
+            mine, theirs, floor_af = (Measure(statistics.median(runs[k]), 0.0, len(runs[k]))
+                                      for k in ("ours", "theirs", "floor"))
             rows.append(Row("Airflow import, generated DAG, 1,000", mine, "dag-factory from YAML", theirs,
                             "<= 0.20x", lambda r: r <= 0.2))
             rows.append(Row("Airflow floor: 1,000 bare BashOperators", floor_af, "dag-factory from YAML",
@@ -323,10 +378,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             a, b = work / "a.yaml", work / "b.yaml"
             a.write_bytes(subprocess.run(["git", "show", "HEAD~500:mlops.yaml"], cwd=repo, capture_output=True, check=True).stdout)
             b.write_bytes(subprocess.run(["git", "show", "HEAD:mlops.yaml"], cwd=repo, capture_output=True, check=True).stdout)
-            diff = timed([*MLOPS, "diff", "HEAD~500", "HEAD"], repeat, cwd=repo)
-            la = timed([*MLOPS, "lint", a], repeat)
-            lb = timed([*MLOPS, "lint", b], repeat)
-            log = timed(["git", "log", "--oneline", "HEAD~500..HEAD", "--", "mlops.yaml"], repeat, cwd=repo)
+            m = timed_together({
+                "diff": Job([*MLOPS, "diff", "HEAD~500", "HEAD"], repeat, cwd=repo),
+                "a": Job([*MLOPS, "lint", a], repeat),
+                "b": Job([*MLOPS, "lint", b], repeat),
+                "log": Job(["git", "log", "--oneline", "HEAD~500..HEAD", "--", "mlops.yaml"], repeat,
+                           cwd=repo),
+            })
+            diff, la, lb, log = m["diff"], m["a"], m["b"], m["log"]
             floor = Measure(la.median + lb.median + log.median, 0, repeat)
             rows.append(Row("mlops diff HEAD~500 HEAD, 1,000 commits", diff, "2 lints + git log", floor,
                             "<= 2.0x", lambda r: r <= 2.0))
