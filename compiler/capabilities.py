@@ -1,97 +1,51 @@
 """How each target carries each spec feature: native, emulated (and how), or unsupported.
 
-One table, read by renderers' authors, by lint (MLP401 warns where a built target cannot carry a
-feature the spec uses) and by `mlops targets`, and printed in the README.
+The features are listed here, once; each target declares its support for every one of them
+(`Target.capabilities`, checked by a test). Read by lint (MLP401 warns where no built target can
+carry a feature the spec uses), by `mlops targets`, and printed in the README.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from compiler.targets import TARGETS
 
-Level = Literal["native", "emulated", "unsupported"]
-
-
-@dataclass(frozen=True)
-class Support:
-    level: Level
-    how: str
-
-
-def _n(how: str) -> Support:
-    return Support("native", how)
-
-
-def _e(how: str) -> Support:
-    return Support("emulated", how)
-
-
-def _u(how: str) -> Support:
-    return Support("unsupported", how)
-
-
-TARGET_ORDER = ("github", "airflow", "kubernetes")
-
-# feature -> target -> support. Keys of the first column are what lint names in MLP401.
-CAPABILITIES: dict[str, dict[str, Support]] = {
-    "needs": {"github": _n("job needs"), "airflow": _n("task dependencies"),
-              "kubernetes": _n("Argo DAG dependencies")},
-    "inputs/outputs": {"github": _e("upload-artifact / download-artifact between jobs"),
-                       "airflow": _e("one shared working directory (bash) or workspace volume"),
-                       "kubernetes": _n("one workspace volume claim for the whole workflow")},
-    "retries": {"github": _e("a retry loop in the step's fixed wrapper script"),
-                "airflow": _n("task retries and retry_delay"),
-                "kubernetes": _n("Argo retryStrategy with backoff")},
-    "timeout": {"github": _n("timeout-minutes (rounded up to a minute)"),
-                "airflow": _n("execution_timeout"),
-                "kubernetes": _n("activeDeadlineSeconds")},
-    "image": {"github": _n("job container"), "airflow": _n("KubernetesPodOperator image "
-                                                            "(operator: kubernetes); ignored by bash"),
-              "kubernetes": _n("container image")},
-    "resources": {"github": _u("runner size is chosen by runs_on"),
-                  "airflow": _n("pod requests and limits (operator: kubernetes)"),
-                  "kubernetes": _n("requests equal to limits")},
-    "gpu": {"github": _n("gpu_runs_on runner labels"),
-            "airflow": _n("nvidia.com/gpu limit (operator: kubernetes)"),
-            "kubernetes": _n("nvidia.com/gpu limit, GPU node selector and tolerations")},
-    "matrix": {"github": _n("strategy.matrix"), "airflow": _e("one task per combination"),
-               "kubernetes": _n("withItems")},
-    "params": {"github": _n("workflow_dispatch inputs"), "airflow": _n("DAG params (Param)"),
-               "kubernetes": _n("workflow parameters with enum")},
-    "secrets": {"github": _n("secrets context in step env"),
-                "airflow": _e("worker environment (bash) or a Kubernetes Secret (pods)"),
-                "kubernetes": _n("secretKeyRef to one Secret")},
-    "gate": {"github": _e("gate script after the command"),
-             "airflow": _e("gate script after the command"),
-             "kubernetes": _e("gate script after the command")},
-    "schedule": {"github": _n("on.schedule"), "airflow": _n("DAG schedule"),
-                 "kubernetes": _n("CronWorkflow schedules")},
-    "stage schedule": {"github": _n("a workflow of its own"), "airflow": _n("a DAG of its own"),
-                       "kubernetes": _n("CronJob")},
-    "approval": {"github": _n("GitHub environment protection on deploy jobs"),
-                 "airflow": _u("noted in the DAG documentation only"),
-                 "kubernetes": _n("Argo suspend step before deploy")},
-    "serve": {"github": _u("the deploy job runs its command; no server is started"),
-              "airflow": _u("the deploy task runs its command; no server is started"),
-              "kubernetes": _n("Deployment, Service and HorizontalPodAutoscaler")},
-    "push trigger": {"github": _n("on.push"), "airflow": _u("Airflow has no push trigger"),
-                     "kubernetes": _u("Argo has no push trigger (use Argo Events)")},
+# Feature -> what it is, in the order `mlops targets` shows them. Keys are what MLP401 names.
+FEATURES: dict[str, str] = {
+    "needs": "stages that must finish first",
+    "inputs/outputs": "files passed from the stage that writes them to the stages that read them",
+    "retries": "retries after a failure, with retry_delay",
+    "timeout": "the longest an attempt may run",
+    "image": "the container image a stage runs in",
+    "resources": "cpu and memory",
+    "gpu": "GPUs",
+    "matrix": "one run per combination of axis values",
+    "params": "run-time parameters, overridable when a run starts",
+    "secrets": "secrets as environment variables, by reference",
+    "gate": "metric conditions checked after the command",
+    "schedule": "the pipeline on a cron schedule",
+    "stage schedule": "a stage on a schedule of its own",
+    "approval": "a human approval before deploy stages",
+    "serve": "a long-running model server",
+    "push trigger": "a run on each push",
 }
 
 
 def table_markdown() -> str:
     """The capability table as Markdown, for `mlops targets --format markdown` and the README."""
-    lines = ["| feature | " + " | ".join(TARGET_ORDER) + " |",
-             "|---|" + "---|" * len(TARGET_ORDER)]
-    for feature, row in CAPABILITIES.items():
-        cells = [f"{row[t].level}: {row[t].how}" for t in TARGET_ORDER]
+    names = list(TARGETS)
+    lines = ["| feature | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for feature in FEATURES:
+        cells = [f"{t.capabilities[feature].level}: {t.capabilities[feature].how}"
+                 for t in TARGETS.values()]
         lines.append(f"| {feature} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def table_text() -> str:
     lines = []
-    for feature, row in CAPABILITIES.items():
+    width = max(len(name) for name in TARGETS) + 1
+    for feature in FEATURES:
         lines.append(feature)
-        lines += [f"  {t:11} {row[t].level:12} {row[t].how}" for t in TARGET_ORDER]
+        lines += [f"  {name:{width}} {t.capabilities[feature].level:12} {t.capabilities[feature].how}"
+                  for name, t in TARGETS.items()]
     return "\n".join(lines) + "\n"

@@ -50,22 +50,24 @@ def diag(
     message: str,
     position: tuple[int, int] | None = None,
     *,
-    severity: Severity = Severity.ERROR,
     hint: str | None = None,
 ) -> Diagnostic:
-    """Build a diagnostic without a path; `finalize` fills it in."""
+    """Build a diagnostic without a path; `finalize` fills it in, with the code's severity."""
     line, column = position if position else (1, 1)
-    return Diagnostic("", line, column, code, severity, message, hint)
+    return Diagnostic("", line, column, code, Severity.ERROR, message, hint)
 
 
 def finalize(diagnostics: Iterable[Diagnostic], path: str) -> list[Diagnostic]:
-    """Give every diagnostic its file, then sort by position and drop exact repeats.
+    """Give every diagnostic its file and its code's severity (`compiler.codes`), then sort
+    by position and drop exact repeats.
 
     Messages and hints that quote a credential-looking value have it redacted (see
     `compiler.credentials`): diagnostics end up in CI logs."""
+    from compiler.codes import CODES  # the table imports Severity from here
+
     seen: set[tuple[object, ...]] = set()
     result: list[Diagnostic] = []
-    redacted = (replace(d, path=path, message=redact(d.message),
+    redacted = (replace(d, path=path, severity=CODES[d.code].severity, message=redact(d.message),
                         hint=redact(d.hint) if d.hint else d.hint) for d in diagnostics)
     for d in sorted(redacted, key=_sort_key):
         key = (d.line, d.column, d.code, d.message)

@@ -1,8 +1,9 @@
 """Phase 5, lower: a validated spec and its graph to one frozen `Plan` per environment.
 
-Renderers see only plans: defaults resolved, overlays merged, names converted, references turned
-into environment variables, stages in stable topological order. A plan holds no spec objects
-except the (frozen) target settings.
+Renderers see only plans. What a stage means is computed here, once, for every target: its
+defaults resolved (`compiler.resolve`), its environment as ordered typed entries, its matrix
+combinations with stable keys, its gate, its retry and timeout policy, its pod resources and
+the derived names; a renderer only encodes these for its engine.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import __version__
+from compiler.envvars import EnvVar, stage_env
 from compiler.graph import StageGraph, dns_name
+from compiler.matrix import Combination, combinations
+from compiler.pods import DEFAULT_CPU, DEFAULT_MEMORY, PodResources, PodSettings
+from compiler.resolve import resolve_stage
 from compiler.spec import params as param_rules
-from compiler.spec.models import AirflowTarget, GithubTarget, KubernetesTarget, Spec
+from compiler.spec.models import Spec
 from compiler.spec.values import (
     Gate,
-    Part,
     Ref,
     cron_fields,
     duration_seconds,
@@ -26,6 +30,7 @@ from compiler.spec.values import (
     parse_gate,
     shell_text,
 )
+from compiler.targets import TARGETS, built
 from compiler.validate import Validated
 
 Scalar = bool | int | float | str
@@ -57,6 +62,23 @@ class PlanServe:
 
 
 @dataclass(frozen=True)
+class GateCheck:
+    """The conditions checked right after a stage's command, on its metrics file."""
+
+    metrics: str
+    conditions: tuple[Gate, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How often a stage's command is tried and how long each attempt may take."""
+
+    retries: int                  # attempts after the first
+    retry_delay: int | None       # seconds between attempts (None: the engine's default)
+    timeout: int | None           # seconds, for each attempt
+
+
+@dataclass(frozen=True)
 class PlanStage:
     name: str
     dns: str                                  # `_` -> `-`, for DNS-1123 names
@@ -66,19 +88,16 @@ class PlanStage:
     needs: tuple[str, ...]                    # direct upstream stages, topological order
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
-    metrics: str | None
-    gates: tuple[Gate, ...]
-    env: tuple[tuple[str, tuple[Part, ...]], ...]  # sorted by name; values as literal/Ref parts
+    gate: GateCheck | None                    # None: no gate (or no metrics file to check)
+    env: tuple[EnvVar, ...]                   # everything the command sees, in a fixed order
     secrets: tuple[str, ...]                  # sorted
-    cpu: str | None
-    memory: str | None
-    gpu: int
-    retries: int
-    retry_delay: int | None                   # seconds
-    timeout: int | None                       # seconds
+    resources: PodResources                   # pod defaults applied
+    policy: Policy
     schedule: str | None                      # five numeric cron fields
     matrix: tuple[tuple[str, tuple[Scalar, ...]], ...]  # axes as written
+    combinations: tuple[Combination, ...]     # one per matrix combination; () without a matrix
     serve: PlanServe | None
+    metrics: str | None = None                # the metrics file, gated or not
 
     @property
     def scheduled(self) -> bool:
@@ -105,9 +124,8 @@ class Plan:
     schedule: str | None
     push: Push | None
     manual: bool
-    github: GithubTarget | None
-    airflow: AirflowTarget | None
-    kubernetes: KubernetesTarget | None
+    targets: Mapping[str, Any]                # built targets: name -> settings, registry order
+    pod: PodSettings                          # for every target that runs pods
     spec_path: str                            # as given to the compiler, '/'-separated
     spec_sha256: str
     git_sha: str | None                       # only with `build --ref`
@@ -129,19 +147,11 @@ class Plan:
         return {s.name: s for s in self.stages}
 
     def stage(self, name: str) -> PlanStage:
-        try:
-            return self._by_name[name]
-        except KeyError:
-            raise StopIteration from None  # as next() over the stages raised before
+        return self._by_name[name]
 
-    def builtin_env(self, stage: PlanStage) -> tuple[tuple[str, str], ...]:
-        """Variables every stage sees (SPEC.md section 2), sorted by name."""
-        env = [("MLOPS_PIPELINE", self.pipeline), ("MLOPS_STAGE", stage.name)]
-        if self.git_sha:
-            env.append(("MLOPS_GIT_SHA", self.git_sha))
-        if self.environment:
-            env.append(("MLOPS_ENVIRONMENT", self.environment))
-        return tuple(sorted(env))
+    def settings(self, target: str) -> Any:
+        """The settings of a built target."""
+        return self.targets[target]
 
     @property
     def suffix(self) -> str:
@@ -163,8 +173,9 @@ def lower(validated: Validated, graph: StageGraph, *, spec_path: str, spec_sha25
 
 def _plan(spec: Spec, graph: StageGraph, environment: str | None, approval: bool,
           spec_path: str, spec_sha256: str, git_sha: str | None) -> Plan:
-    targets = spec.targets
-    all_targets = targets is None
+    params = tuple(_param(name, p) for name, p in sorted(spec.params.items()))
+    targets = built(spec.targets)
+    triggers = spec.triggers
     return Plan(
         pipeline=spec.name,
         dns=dns_name(spec.name),
@@ -172,19 +183,30 @@ def _plan(spec: Spec, graph: StageGraph, environment: str | None, approval: bool
         owner=spec.owner,
         environment=environment,
         approval=approval,
-        params=tuple(_param(name, p) for name, p in sorted(spec.params.items())),
-        stages=tuple(_stage(spec, name, graph) for name in graph.order),
-        schedule=cron_fields(spec.triggers.schedule) if spec.triggers.schedule else None,
-        push=Push(tuple(spec.triggers.push.branches), tuple(spec.triggers.push.tags),
-                  tuple(spec.triggers.push.paths)) if spec.triggers.push else None,
-        manual=spec.triggers.manual,
-        github=GithubTarget() if all_targets else targets.github,  # type: ignore[union-attr]
-        airflow=AirflowTarget() if all_targets else targets.airflow,  # type: ignore[union-attr]
-        kubernetes=KubernetesTarget() if all_targets else targets.kubernetes,  # type: ignore[union-attr]
+        params=params,
+        stages=tuple(_stage(spec, name, graph, params, environment, git_sha)
+                     for name in graph.order),
+        schedule=cron_fields(triggers.schedule) if triggers.schedule else None,
+        push=Push(tuple(triggers.push.branches), tuple(triggers.push.tags),
+                  tuple(triggers.push.paths)) if triggers.push else None,
+        manual=triggers.manual,
+        targets=targets,
+        pod=_pod_settings(targets, dns_name(spec.name)),
         spec_path=spec_path,
         spec_sha256=spec_sha256,
         git_sha=git_sha,
     )
+
+
+def _pod_settings(targets: Mapping[str, Any], pipeline: str) -> PodSettings:
+    """The cluster settings, from the target that defines them (its block, or its defaults
+    when it is not built: pods elsewhere still need a namespace and a secret name)."""
+    for name, target in TARGETS.items():
+        settings = targets.get(name) or target.settings.model_validate({})
+        found = target.pod_settings(settings, pipeline)
+        if found is not None:
+            return found
+    raise AssertionError("no registered target defines pod settings")  # pragma: no cover
 
 
 def _param(name: str, param: Any) -> PlanParam:
@@ -193,39 +215,39 @@ def _param(name: str, param: Any) -> PlanParam:
                      param_rules.json_schema(param))
 
 
-def _stage(spec: Spec, name: str, graph: StageGraph) -> PlanStage:
-    stage, defaults = spec.stages[name], spec.defaults
-    env = {**spec.env, **defaults.env, **stage.env}
-    resources: dict[str, Any] = {}
-    for layer in (defaults.resources, stage.resources):
-        if layer is not None:
-            resources.update({k: v for k, v in layer.model_dump().items() if v is not None})
-    retry_delay = stage.retry_delay or defaults.retry_delay
-    timeout = stage.timeout or defaults.timeout
+def _stage(spec: Spec, name: str, graph: StageGraph, params: tuple[PlanParam, ...],
+           environment: str | None, git_sha: str | None) -> PlanStage:
+    stage = resolve_stage(spec, name)
+    gates = tuple(parse_gate(g) for g in stage.gate)
+    gate = GateCheck(stage.metrics, gates) if gates and stage.metrics is not None else None
+    resources = stage.resources
     serve = stage.serve
+    matrix = tuple((axis, tuple(values)) for axis, values in stage.matrix.items())
     return PlanStage(
         name=name,
         dns=dns_name(name),
         type=stage.type,
         run=shell_text(interpolation_parts(stage.run)) if stage.run is not None else None,
-        image=stage.image or defaults.image,
+        image=stage.image,
         needs=graph.upstream(name),
-        inputs=tuple(stage.inputs),
-        outputs=tuple(stage.outputs),
+        inputs=stage.inputs,
+        outputs=stage.outputs,
         metrics=stage.metrics,
-        gates=tuple(parse_gate(g) for g in stage.gate),
-        env=tuple((k, interpolation_parts(v)) for k, v in sorted(env.items())),
-        secrets=tuple(sorted({*spec.secrets, *defaults.secrets, *stage.secrets})),
-        cpu=resources.get("cpu"),
-        memory=resources.get("memory"),
-        gpu=resources.get("gpu") or 0,
-        retries=stage.retries if stage.retries is not None else (defaults.retries or 0),
-        retry_delay=duration_seconds(retry_delay) if retry_delay else None,
-        timeout=duration_seconds(timeout) if timeout else None,
+        gate=gate,
+        env=stage_env(spec.name, name, environment, git_sha, params, matrix, stage.env,
+                      stage.secrets, gate),
+        secrets=stage.secrets,
+        resources=PodResources(resources.get("cpu") or DEFAULT_CPU,
+                               resources.get("memory") or DEFAULT_MEMORY,
+                               resources.get("gpu") or 0),
+        policy=Policy(stage.retries,
+                      duration_seconds(stage.retry_delay) if stage.retry_delay else None,
+                      duration_seconds(stage.timeout) if stage.timeout else None),
         schedule=cron_fields(stage.schedule) if stage.schedule else None,
-        matrix=tuple((axis, tuple(values)) for axis, values in stage.matrix.items()),
+        matrix=matrix,
+        combinations=combinations(name, matrix),
         serve=PlanServe(
-            image=serve.image or stage.image or defaults.image,
+            image=serve.image or stage.image,
             port=serve.port, replicas=serve.replicas, health=serve.health,
             autoscale=Autoscale(serve.autoscale.min, serve.autoscale.max,
                                 serve.autoscale.cpu_percent) if serve.autoscale else None,

@@ -49,20 +49,19 @@ def github(diagnostics: Sequence[Diagnostic]) -> str:
 
 def sarif(diagnostics: Sequence[Diagnostic]) -> str:
     """SARIF 2.1.0 with rule metadata, for code scanning."""
-    from compiler.lint import RULES
+    from compiler.codes import CODES, documentation
 
     level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-    codes = sorted({d.code for d in diagnostics} | set(RULES))
+    codes = sorted({d.code for d in diagnostics} | {c for c, v in CODES.items() if not v.removed})
     rules = []
     for code in codes:
-        rule = RULES.get(code)
-        entry: dict[str, object] = {"id": code}
-        if rule is not None:
-            entry.update(name=rule.name, shortDescription={"text": rule.summary},
-                         fullDescription={"text": rule.doc.split("\n", 1)[0]},
-                         help={"text": rule.doc, "markdown": rule.doc},
-                         defaultConfiguration={"level": level[rule.severity]})
-        rules.append(entry)
+        known = CODES[code]
+        doc = documentation(code) or known.summary
+        rules.append({"id": code, "name": known.name,
+                      "shortDescription": {"text": known.summary},
+                      "fullDescription": {"text": doc.split("\n", 1)[0]},
+                      "help": {"text": doc, "markdown": doc},
+                      "defaultConfiguration": {"level": level[known.severity]}})
     index = {code: i for i, code in enumerate(codes)}
     results = [{
         "ruleId": d.code, "ruleIndex": index[d.code], "level": level[d.severity],

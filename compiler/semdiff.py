@@ -15,7 +15,9 @@ from typing import Any, Literal
 from compiler.analysis import Analysis
 from compiler.graph import StageGraph
 from compiler.spec import params as param_rules
-from compiler.spec.models import Spec, Targets
+from compiler.resolve import resolve_stage
+from compiler.spec.models import Spec
+from compiler.targets import built
 from compiler.spec.values import references
 
 Kind = Literal["added", "removed", "changed"]
@@ -178,33 +180,29 @@ def diff_specs(a: Spec, b: Spec, graph_a: StageGraph, graph_b: StageGraph,
 
 
 def effective_stage(spec: Spec, name: str) -> dict[str, Any]:
-    """A stage's values as it runs: defaults applied, env and secrets merged, referenced param
-    defaults included. Absent values are left out, so a change reads as added or removed."""
-    stage, defaults = spec.stages[name], spec.defaults
-    resources: dict[str, Any] = {}
-    for layer in (defaults.resources, stage.resources):
-        if layer is not None:
-            resources.update({k: v for k, v in _dump(layer).items() if v is not None})
-    env = {**spec.env, **defaults.env, **stage.env}
-    used = sorted({ref.name for text in (stage.run or "", *env.values())
+    """A stage's values as it runs (`compiler.resolve`, the planner's own resolution), plus
+    the defaults of the params its commands reference. Absent values are left out, so a change
+    reads as added or removed."""
+    stage = resolve_stage(spec, name)
+    used = sorted({ref.name for text in (stage.run or "", *stage.env.values())
                    for ref in references(text) if ref.kind == "params"})
     values: dict[str, Any] = {
         "type": stage.type,
         "run": stage.run,
-        "image": stage.image or defaults.image,
+        "image": stage.image,
         "needs": list(stage.needs),
         "inputs": list(stage.inputs),
         "outputs": list(stage.outputs),
         "metrics": stage.metrics,
         "gate": list(stage.gate),
-        "env": env,
-        "secrets": sorted({*spec.secrets, *defaults.secrets, *stage.secrets}),
-        "resources": resources,
-        "retries": stage.retries if stage.retries is not None else (defaults.retries or 0),
-        "retry_delay": stage.retry_delay or defaults.retry_delay,
-        "timeout": stage.timeout or defaults.timeout,
+        "env": stage.env,
+        "secrets": list(stage.secrets),
+        "resources": stage.resources,
+        "retries": stage.retries,
+        "retry_delay": stage.retry_delay,
+        "timeout": stage.timeout,
         "schedule": stage.schedule,
-        "matrix": {k: list(v) for k, v in stage.matrix.items()},
+        "matrix": stage.matrix,
         "serve": _dump(stage.serve) if stage.serve is not None else None,
         "params": {p: param_rules.default_of(spec.params[p]) for p in used if p in spec.params},
     }
@@ -218,10 +216,9 @@ def _params(spec: Spec) -> dict[str, Any]:
             for name, p in spec.params.items()}
 
 
-def _targets(targets: Targets | None) -> dict[str, Any]:
-    if targets is None:  # absent means all three, with their defaults
-        targets = Targets.model_validate({"github": {}, "airflow": {}, "kubernetes": {}})
-    return {k: v for k, v in _dump(targets, none=False).items() if v is not None}
+def _targets(targets: Any) -> dict[str, Any]:
+    """The built targets with their settings (absent `targets`: the defaults)."""
+    return {name: _dump(settings, none=False) for name, settings in built(targets).items()}
 
 
 def _dump(model: Any, none: bool = True) -> dict[str, Any]:

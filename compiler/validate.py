@@ -19,6 +19,7 @@ from compiler.diagnostics import Diagnostic, diag, did_you_mean, quote
 from compiler.source import Locator
 from compiler.spec import params as param_rules
 from compiler.spec.models import GRAPH_FIELDS, ParamSchema, Spec
+from compiler.targets import DEFAULT_TARGETS, TARGETS
 from compiler.spec.types import (
     ENV_NAME_PATTERN,
     NAME_PATTERN,
@@ -27,7 +28,6 @@ from compiler.spec.types import (
 )
 
 Loc = tuple[str | int, ...]
-TARGET_NAMES = ("github", "airflow", "kubernetes")
 MAX_STAGES = 50_000  # generous: 10,000-stage specs are a supported size
 
 _TYPE_WORDS = {
@@ -155,8 +155,8 @@ def merge_environment(data: Mapping[str, Any], env_name: str) -> dict[str, Any]:
         if isinstance(base.get(key), dict):
             base[key] = dict(base[key])
     overlay = data.get("environments", {}).get(env_name) or {}
-    if base.get("targets") is None:  # absent means all three: keep all three when an overlay
-        base["targets"] = {name: {} for name in TARGET_NAMES}  # tunes one of them
+    if base.get("targets") is None:  # absent means the defaults: keep them when an overlay
+        base["targets"] = {name: {} for name in DEFAULT_TARGETS}  # tunes one of them
     base["targets"] = {k: (v if v is not None else {}) for k, v in base["targets"].items()}
     for name, value in (overlay.get("params") or {}).items():
         params = base.setdefault("params", {})
@@ -176,11 +176,27 @@ def merge_environment(data: Mapping[str, Any], env_name: str) -> dict[str, Any]:
     for name, patch in (overlay.get("targets") or {}).items():
         if name in base["targets"] and isinstance(patch, dict):
             base["targets"][name] = _deep_merge(base["targets"][name], patch)
-    shortcut = overlay.get("kubernetes")
-    if isinstance(shortcut, dict) and "namespace" in shortcut and "kubernetes" in base["targets"]:
-        base["targets"]["kubernetes"] = {**base["targets"]["kubernetes"],
-                                         "namespace": shortcut["namespace"]}
+    for name in _shortcuts():  # `environments.<env>.<target>`: merged into `targets.<target>`
+        shortcut = overlay.get(name)
+        if isinstance(shortcut, dict) and name in base["targets"]:
+            base["targets"][name] = _deep_merge(base["targets"][name], shortcut)
     return base
+
+
+def _holds(data: Any, path: Loc) -> bool:
+    """True when `data` has a value at exactly `path`."""
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return False
+    return True
+
+
+def _shortcuts() -> tuple[str, ...]:
+    return tuple(name for name, target in TARGETS.items() if target.shortcut is not None)
 
 
 def _json_type(value: Any) -> str:
@@ -213,21 +229,20 @@ def _validate_environment(
         spec = Spec.model_validate(merged)
     except ValidationError as error:
         return None, problems + _relocate(_translate(error, merged, Locator(None), Spec),
-                                          env_name, locator)
+                                          env_name, overlay, locator)
     problems += _check_params(spec.params, ("environments", env_name), locator)
     return (None if problems else spec), problems
 
 
 def _relocate(translated: list[tuple[Diagnostic, Loc]], env_name: str,
-              locator: Locator) -> list[Diagnostic]:
+              overlay: Mapping[str, Any], locator: Locator) -> list[Diagnostic]:
     """Point errors found in a merged environment at the overlay value that caused them."""
     result = []
     for d, path in translated:
         overlay_path: Loc = ("environments", env_name, *path)
-        if path[:2] == ("targets", "kubernetes") and path[2:3] == ("namespace",):
-            shortcut = ("environments", env_name, "kubernetes", "namespace")
-            if locator.node(shortcut)[1] is not None:
-                overlay_path = shortcut
+        if path[:1] == ("targets",) and len(path) > 2 and path[1] in _shortcuts() \
+                and _holds(overlay, path[1:]):
+            overlay_path = ("environments", env_name, *path[1:])
         line, column = locator.position(overlay_path)
         result.append(Diagnostic(d.path, line, column, d.code, d.severity,
                                  f"in environment {env_name!r}: {d.message}", d.hint))

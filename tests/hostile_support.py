@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from compiler import build
+from compiler import pipeline
 from compiler.analysis import Analysis, analyze
 
 # Pinned by digest, as zizmor asks of job containers.
@@ -132,8 +132,7 @@ def errors(analysis: Analysis) -> list[Any]:
 
 def outputs(analysis: Analysis) -> dict[str, str]:
     """Every file of every target, with headers, as `mlops build` writes them."""
-    plans = build.select_plans(analysis, "mlops.yaml", None, None)
-    return build.render(plans, build.built_targets(plans, None), "mlops.yaml", True).files
+    return pipeline.build(analysis, spec_path="mlops.yaml").files
 
 
 # ------------------------------------------------------------------------------ shapes

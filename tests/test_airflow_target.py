@@ -19,15 +19,17 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler.analysis import Analysis, analyze
-from compiler.plan import Plan, lower
-from compiler.render.airflow import AirflowTarget, dag_path, file_stem, task_ids
+from compiler import pipeline
+from compiler.analysis import Analysis
+from compiler.plan import Plan
 from compiler.render.gate import GATE_SCRIPT
+from compiler.targets import TARGETS
+from compiler.targets.airflow.render import dag_path, file_stem, task_ids
 from tests import tooling
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(REPO.glob("examples/*/mlops.yaml"))
-TARGET = AirflowTarget()
+TARGET = TARGETS["airflow"]
 MAJORS = (3, 2)
 
 # What the shell must see byte for byte, whatever Jinja, sh or Python would make of it.
@@ -36,16 +38,14 @@ WEIRD_TEXT = "".join(line + "\n" for line in WEIRD_LINES)
 
 
 def _analyze(text: str, name: str = "mlops.yaml") -> Analysis:
-    analysis = analyze(text.encode(), name)
+    analysis = pipeline.check(text.encode(), name)
     errors = [d for d in analysis.diagnostics if d.severity.value == "error"]
     assert not errors, errors
     return analysis
 
 
 def _plans(analysis: Analysis, git_sha: str | None = None) -> tuple[Plan, ...]:
-    assert analysis.validated is not None and analysis.graph is not None
-    return lower(analysis.validated, analysis.graph, spec_path="mlops.yaml",
-                 spec_sha256=analysis.source.sha256, git_sha=git_sha)
+    return pipeline.plans(analysis, spec_path="mlops.yaml", git_sha=git_sha)
 
 
 # Corners the examples miss: a serve-only deploy stage, a scheduled matrix stage, `-` in
@@ -88,7 +88,7 @@ def _example_plans() -> list[tuple[Analysis, Plan]]:
     pairs = []
     for path in EXAMPLES:
         analysis = _analyze(path.read_text(), str(path))
-        pairs += [(analysis, plan) for plan in _plans(analysis) if plan.airflow is not None]
+        pairs += [(analysis, plan) for plan in _plans(analysis) if "airflow" in plan.targets]
     edge = _analyze(EDGE_SPEC)
     pairs += [(edge, plan) for plan in _plans(edge, git_sha="a" * 40)]
     hostile = _analyze(HOSTILE_POD_SPEC)
@@ -286,8 +286,8 @@ def test_examples_load_with_the_spec_graph_and_settings(major: int, examples_dir
                 assert {k: v for k, v in param["schema"].items() if k != "description"} == schema
             for task_id, task in dag["tasks"].items():
                 stage = plan.stage(next(s for s in expected_tasks_stage(plan, task_id)))
-                assert task["retries"] == stage.retries
-                assert task["execution_timeout"] == stage.timeout
+                assert task["retries"] == stage.policy.retries
+                assert task["execution_timeout"] == stage.policy.timeout
                 if stage.retry_delay is not None:
                     assert task["retry_delay"] == stage.retry_delay
                 assert task["template_fields"] == {}  # Airflow renders no Jinja in them
@@ -432,17 +432,16 @@ def _pods(major: int, dag_dir: Path) -> dict[str, Any]:
 @pytest.mark.parametrize("major", MAJORS)
 def test_pods_are_hardened_and_valid(major: int, examples_dir: Path, tmp_path: Path) -> None:
     pods = _pods(major, examples_dir)
-    plans = {file_stem(p): p for _, p in _example_plans() if p.airflow
-             and p.airflow.operator == "kubernetes"}
+    plans = {file_stem(p): p for _, p in _example_plans() if "airflow" in p.targets
+             and p.targets["airflow"].operator == "kubernetes"}
     assert pods and {key.split("/")[0].split("__")[0] for key in pods} == set(plans)
     for key, pod in pods.items():
         plan = plans[key.split("/")[0].split("__")[0]]
         stage = plan.stage(next(expected_tasks_stage(plan, key.split("/")[1])))
         spec = pod["spec"]
         (container,) = spec["containers"]
-        assert plan.airflow is not None
-        assert pod["metadata"]["namespace"] == (plan.airflow.namespace or (
-            plan.kubernetes.namespace if plan.kubernetes else "default"))
+        assert pod["metadata"]["namespace"] == (plan.targets["airflow"].namespace
+                                                or plan.pod.namespace)
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         security = container["securityContext"]
@@ -452,8 +451,8 @@ def test_pods_are_hardened_and_valid(major: int, examples_dir: Path, tmp_path: P
         resources = container["resources"]
         assert resources["requests"] == resources["limits"]
         assert {"cpu", "memory"} <= set(resources["limits"])
-        assert resources["limits"].get("nvidia.com/gpu") == (str(stage.gpu) if stage.gpu else None)
-        assert resources["limits"]["cpu"] == (stage.cpu or "500m")
+        assert resources["limits"].get("nvidia.com/gpu") == (str(stage.resources.gpu) if stage.resources.gpu else None)
+        assert resources["limits"]["cpu"] == stage.resources.cpu
         mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
         assert mounts == {"/workspace": "workspace", "/tmp": "tmp"}
         assert container["workingDir"] == "/workspace"
@@ -467,16 +466,16 @@ def test_pods_are_hardened_and_valid(major: int, examples_dir: Path, tmp_path: P
         assert env["MLOPS_STAGE"]["value"] == stage.name
         for param in plan.params:  # the defaults; a run replaces them with its own values
             assert env[param.var]["value"] == param.default_text.replace("$", "$$")
-        for name, parts in stage.env:
-            if all(isinstance(part, str) for part in parts):
-                assert env[name]["value"].replace("$$", "$") == "".join(map(str, parts))
+        for var in stage.env:
+            if var.origin == "spec" and var.text is not None:
+                assert env[var.name]["value"].replace("$$", "$") == var.text
         for name in stage.secrets:
             assert env[name]["valueFrom"]["secretKeyRef"]["key"] == name
             assert "value" not in env[name]
         # Kubernetes reduces `$$` to `$`: the shell gets the command as written
         script = container["args"][0].replace("$$", "$")
         assert script == (f"sh -c {shlex.quote(stage.run or '')} && exec python3 -c "
-                          f"{shlex.quote(GATE_SCRIPT)}" if stage.gates else stage.run)
+                          f"{shlex.quote(GATE_SCRIPT)}" if stage.gate else stage.run)
     for index, pod in enumerate(pods.values()):
         (tmp_path / f"pod-{index}.yaml").write_text(yaml.safe_dump(pod))
     tooling.kubernetes_validate(sorted(tmp_path.glob("pod-*.yaml")))

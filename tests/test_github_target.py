@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from compiler.analysis import analyze
-from compiler.plan import Plan, lower
-from compiler.render.github import GithubTarget
+from compiler import pipeline
+from compiler.plan import Plan
+from compiler.targets import TARGETS
 from tests import tooling
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,12 +44,11 @@ def plans_of(text: str | bytes, name: str = "mlops.yaml") -> tuple[Plan, ...]:
     analysis = analyze(raw, name)
     errors = [d for d in analysis.diagnostics if d.severity.name == "ERROR"]
     assert not errors and analysis.validated is not None and analysis.graph is not None, errors
-    return lower(analysis.validated, analysis.graph, spec_path=name,
-                 spec_sha256=analysis.source.sha256)
+    return pipeline.plans(analysis, spec_path=name)
 
 
 def render_all(plans: tuple[Plan, ...]) -> dict[str, str]:
-    target = GithubTarget()
+    target = TARGETS["github"]
     files = [f for plan in plans for f in target.render(plan)] + target.repository_files(plans)
     paths = [f.path for f in files]
     assert len(paths) == len(set(paths)), f"two files share a path: {paths}"
@@ -130,7 +130,7 @@ def test_jobs_needs_equal_the_plan_graph(spec: Path) -> None:
     analysis = analyze(spec.read_bytes(), "mlops.yaml")
     assert analysis.graph is not None
     for plan in plans_of(spec.read_bytes()):
-        workflow = load(GithubTarget().render(plan)[0].content)
+        workflow = load(TARGETS["github"].render(plan)[0].content)
         jobs = workflow["jobs"]
         assert list(jobs) == [s.name for s in plan.pipeline_stages]
         edges = {(need, job) for job, body in jobs.items() for need in body.get("needs", [])}
@@ -138,7 +138,7 @@ def test_jobs_needs_equal_the_plan_graph(spec: Path) -> None:
         assert edges == {(a, b) for a, b in analysis.graph.edges() if b in pipeline}
         for stage in plan.scheduled_stages:
             name = f"mlops-{plan.dns}-{stage.dns}{plan.suffix}.yml"
-            other = next(f for f in GithubTarget().render(plan) if f.path.endswith(name))
+            other = next(f for f in TARGETS["github"].render(plan) if f.path.endswith(name))
             scheduled = load(other.content)
             assert list(scheduled["jobs"]) == [stage.name]
             assert scheduled["on"]["schedule"] == [{"cron": stage.schedule}]
@@ -161,7 +161,7 @@ def test_file_names_follow_the_spec() -> None:
 def test_params_become_typed_dispatch_inputs() -> None:
     plans = plans_of((REPO / "examples/sweep/mlops.yaml").read_bytes())
     staging = next(p for p in plans if p.environment == "staging")
-    workflow = load(GithubTarget().render(staging)[0].content)
+    workflow = load(TARGETS["github"].render(staging)[0].content)
     inputs = workflow["on"]["workflow_dispatch"]["inputs"]
     assert inputs["optimizer"]["type"] == "choice"
     assert inputs["optimizer"]["options"] == ["adam", "sgd", "adagrad"]
@@ -201,7 +201,7 @@ def test_jobs_are_least_privilege_and_pinned() -> None:
 def test_deploy_jobs_use_the_environment_and_gates_follow_the_command() -> None:
     plans = plans_of((REPO / "examples/churn/mlops.yaml").read_bytes())
     production = next(p for p in plans if p.environment == "production")
-    jobs = load(GithubTarget().render(production)[0].content)["jobs"]
+    jobs = load(TARGETS["github"].render(production)[0].content)["jobs"]
     assert jobs["deploy"]["environment"] == "production"
     assert "environment" not in jobs["train"]
     assert jobs["train"]["runs-on"] == ["self-hosted", "gpu"]

@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.render import k8s_scripts as scripts
+from compiler.targets.kubernetes import scripts
 from tests import tooling
 from tests.hostile_support import (
     BENIGN,

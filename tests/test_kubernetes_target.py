@@ -15,16 +15,16 @@ import networkx as nx
 import pytest
 import yaml
 
-from compiler.analysis import analyze
-from compiler.plan import Plan, lower
-from compiler.render import k8s_scripts as scripts
-from compiler.render.k8s_names import short_name
-from compiler.render.kubernetes import KubernetesTarget
+from compiler import pipeline
+from compiler.plan import Plan
+from compiler.targets import TARGETS
+from compiler.targets.kubernetes import scripts
+from compiler.targets.kubernetes.names import short_name
 from tests import tooling
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(REPO.glob("examples/*/mlops.yaml"))
-TARGET = KubernetesTarget()
+TARGET = TARGETS["kubernetes"]
 
 # Valid shell that prints its own odd words: what the user wrote is what the shell runs.
 HOSTILE_RUN = ("printf '%s\\n' '$(HOME)' '{{workflow.name}}' \"{{inputs.parameters.x}}\" \\\n"
@@ -66,16 +66,15 @@ CHECKOV_SKIPS = {
 
 
 def _plans(raw: bytes, path: str, git_sha: str | None = None) -> tuple[Plan, ...]:
-    analysis = analyze(raw, path)
-    assert analysis.validated is not None and analysis.graph is not None, path
-    return lower(analysis.validated, analysis.graph, spec_path="mlops.yaml",
-                 spec_sha256=analysis.source.sha256, git_sha=git_sha)
+    analysis = pipeline.check(raw, path)
+    assert analysis.ok(), path
+    return pipeline.plans(analysis, spec_path="mlops.yaml", git_sha=git_sha)
 
 
 def _k8s_plans() -> list[tuple[str, Plan]]:
     cases = [(f"{spec.parent.name}/{plan.environment or 'default'}", plan)
              for spec in EXAMPLES for plan in _plans(spec.read_bytes(), str(spec))
-             if plan.kubernetes is not None]
+             if "kubernetes" in plan.targets]
     cases += [(f"hostile/{p.environment or 'default'}", p)
               for p in _plans(HOSTILE_SPEC.encode(), "hostile.yaml", git_sha="a" * 40)]
     return cases
@@ -359,5 +358,5 @@ def test_rendering_is_deterministic() -> None:
     second = {c: TARGET.render(p) for c, p in reversed(CASES)}
     assert first == second
     again = {f"{spec.parent.name}/{p.environment or 'default'}": TARGET.render(p)
-             for spec in EXAMPLES for p in _plans(spec.read_bytes(), str(spec)) if p.kubernetes}
+             for spec in EXAMPLES for p in _plans(spec.read_bytes(), str(spec)) if "kubernetes" in p.targets}
     assert all(again[c] == first[c] for c in again)

@@ -26,8 +26,8 @@ examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", nargs="?", help="spec file (default: mlops.yaml here)")
-    parser.add_argument("--target", choices=("github", "airflow", "kubernetes"),
-                        help="build only this target's files")
+    parser.add_argument("--target", metavar="TARGET",
+                        help="build only this target's files ('mlops targets' lists them)")
     parser.add_argument("--env", metavar="ENV", help="build only this environment's files")
     parser.add_argument("--out", metavar="DIR",
                         help="output root (default: the directory of the spec)")
@@ -52,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     from compiler import writer
-    from compiler.analysis import analyze, display, find_spec, read_spec
-    from compiler.build import built_targets, render, select_plans, spec_relative
+    from compiler import pipeline
+    from compiler.analysis import display, find_spec, read_spec
     from compiler.report import text
     from compiler.source import DEFAULT_MAX_SIZE
 
@@ -70,17 +70,15 @@ def _build(args: argparse.Namespace) -> int:
     else:
         spec_path = find_spec(args.spec)
         raw, shown = read_spec(spec_path), display(spec_path)
-    analysis = analyze(raw, shown, max_size=args.max_size or DEFAULT_MAX_SIZE)
+    analysis = pipeline.check(raw, shown, max_size=args.max_size or DEFAULT_MAX_SIZE)
     if analysis.diagnostics:
         sys.stderr.write(text(analysis.diagnostics))
     if not analysis.ok():
         sys.stderr.write("mlops: nothing written: fix the errors above first\n")
         return EXIT_FINDINGS
     out = Path(args.out) if args.out else spec_path.parent
-    spec_rel = spec_relative(spec_path, out)
-    plans = select_plans(analysis, spec_rel, git_sha, args.env)
-    targets = built_targets(plans, args.target)
-    output = render(plans, targets, spec_rel, all_environments=args.env is None)
+    output = pipeline.build(analysis, spec_path=pipeline.spec_relative(spec_path, out),
+                            git_sha=git_sha, environment=args.env, target=args.target)
     if args.check:
         changes, diff = writer.plan_changes(out, output.files, output.scope)
         sys.stdout.write(diff)

@@ -1,4 +1,4 @@
-"""`mlops explain CODE`: the documentation of one lint rule."""
+"""`mlops explain CODE`: the documentation of one diagnostic code."""
 
 from __future__ import annotations
 
@@ -7,36 +7,42 @@ import sys
 
 from compiler.errors import EXIT_OK, UsageError
 
-HELP = "show the documentation of a lint rule"
+HELP = "show the documentation of a diagnostic code (MLP101, MLP302, ...)"
 DESCRIPTION = """\
-Show what a lint rule finds, why it matters, and a failing and a fixed example.
+Show what a diagnostic code means, why it matters, and a failing and a fixed
+example. Every code 'mlops lint' can print is documented: MLP1xx (YAML and
+schema), MLP2xx (the stage graph), MLP3xx (MLOps rules), MLP4xx (targets).
 
 examples:
   mlops explain MLP301
-  mlops explain --list            # every rule, one line each
+  mlops explain unpinned-image    # or by name
+  mlops explain --list            # every code, one line each
 """
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("code", nargs="?", help="rule code, e.g. MLP301 (or its name)")
-    parser.add_argument("--list", action="store_true", help="list every rule")
+    parser.add_argument("code", nargs="?", help="code, e.g. MLP301 (or its name)")
+    parser.add_argument("--list", action="store_true", help="list every code")
 
 
 def run(args: argparse.Namespace) -> int:
+    from compiler.codes import CODES, documentation
     from compiler.diagnostics import did_you_mean
-    from compiler.lint import RULES
 
     if args.list or args.code is None:
-        for rule in RULES.values():
-            print(f"{rule.code}  {rule.name:28} {rule.severity.value:8} {rule.summary}")
+        for code in CODES.values():
+            if not code.removed:
+                print(f"{code.code}  {code.name:28} {code.severity.value:8} {code.summary}")
         return EXIT_OK
     wanted = args.code.strip()
-    by_name = {rule.name: rule for rule in RULES.values()}
-    found = RULES.get(wanted.upper()) or by_name.get(wanted.lower())
+    by_name = {code.name: code for code in CODES.values()}
+    found = CODES.get(wanted.upper()) or by_name.get(wanted.lower())
     if found is None:
-        hint = did_you_mean(wanted.upper(), [*RULES, *by_name])
-        raise UsageError(f"no rule {wanted!r}" + (f"; {hint}" if hint else "")
+        hint = did_you_mean(wanted.upper(), [*CODES, *by_name])
+        raise UsageError(f"no code {wanted!r}" + (f"; {hint}" if hint else "")
                          + " ('mlops explain --list' shows them all)")
+    doc = documentation(found.code)
+    removed = " It is no longer reported." if found.removed else ""
     sys.stdout.write(f"{found.code} {found.name} ({found.severity.value})\n\n"
-                     f"{found.doc.strip()}\n")
+                     f"{(doc or found.summary + '.' + removed).strip()}\n")
     return EXIT_OK

@@ -9,7 +9,7 @@ from compiler.errors import EXIT_OK
 
 HELP = "show how each target carries each spec feature"
 DESCRIPTION = """\
-For each spec feature and each target (github, airflow, kubernetes): native,
+For each spec feature and each target: native,
 emulated (and how), or unsupported. 'mlops lint' warns (MLP401) when a target
 you build cannot carry a feature your spec uses.
 """

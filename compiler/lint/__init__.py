@@ -1,25 +1,24 @@
-"""Phase 4, lint: the MLOps rules. `RULES` maps each stable code to its rule."""
+"""Phase 4, lint: the MLOps rules. `RULES` maps each stable code to its rule: the rules of
+this package, then those each target brings (`Target.rules`, for what only matters when the
+target is built)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from compiler.diagnostics import Diagnostic
-from compiler.lint.base import LintContext, Rule
 from compiler.lint import walk
 from compiler.lint import (
-    argo_substitution,
-    capability,
-    kubernetes_names,
     bad_gate,
+    capability,
     credential_literal,
     deploy_without_gate,
     gate_without_metrics,
     github_expression,
-    gpu_without_github_runner,
     interpolation_outside_run,
     invalid_cron,
     invalid_duration,
+    kubernetes_names,
     missing_image,
     monitor_without_schedule,
     overlay_changes_graph,
@@ -28,8 +27,10 @@ from compiler.lint import (
     unknown_param,
     unpinned_image,
 )
+from compiler.lint.base import LintContext, Rule
+from compiler.targets import TARGETS
 
-RULES: dict[str, Rule] = {rule.code: rule for rule in (
+RULES: dict[str, Rule] = {rule.code: rule for rule in sorted((
     unpinned_image.RULE,
     deploy_without_gate.RULE,
     gate_without_metrics.RULE,
@@ -42,18 +43,17 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in (
     invalid_duration.RULE,
     monitor_without_schedule.RULE,
     unknown_overlay_stage.RULE,
-    gpu_without_github_runner.RULE,
     interpolation_outside_run.RULE,
     overlay_changes_graph.RULE,
     missing_image.RULE,
     capability.RULE,
     kubernetes_names.RULE,
-    argo_substitution.RULE,
-)}
+    *(rule for target in TARGETS.values() for rule in target.rules()),
+), key=lambda rule: rule.code)}
 
 
 def run(context: LintContext) -> list[Diagnostic]:
-    """Every rule over the context; each finding gets its rule's severity."""
+    """Every rule over the context; each finding gets its rule's code and severity."""
     found: list[Diagnostic] = []
     try:
         for rule in RULES.values():

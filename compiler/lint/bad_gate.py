@@ -41,8 +41,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity, diag
-from compiler.lint.base import LintContext, Rule
+from compiler.diagnostics import Diagnostic
+from compiler.lint.base import LintContext, Rule, finding
 from compiler.lint.walk import stage_entries
 from compiler.spec.values import parse_gate
 
@@ -57,11 +57,10 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
                 parse_gate(item)
             except ValueError as error:
                 where = f" in environment {entry.environment!r}" if entry.environment else ""
-                yield diag("MLP304", f"stage {entry.name!r}{where}: {error}",
+                yield finding(f"stage {entry.name!r}{where}: {error}",
                            context.locator.position((*entry.path, "gate", i)),
                            hint="metric names use letters, digits, '_', '.' and '-'; numbers are "
                                 "decimal, like 0.8, -1 or 1e-3")
 
 
-RULE = Rule("MLP304", "bad-gate", Severity.ERROR,
-            "gate condition that is not '<metric> <op> <number>'", check, __doc__ or "")
+RULE = Rule("MLP304", check, __doc__ or "")

@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic, Severity, diag
 from compiler.source import Locator
-from compiler.spec.models import Spec
 
 if TYPE_CHECKING:  # the graph module imports networkx, which `mlops explain` never needs
     from compiler.graph import StageGraph
+    from compiler.spec.models import Spec
 
 Path = tuple[str | int, ...]
 
@@ -34,14 +34,36 @@ class LintContext:
 
 @dataclass(frozen=True)
 class Rule:
-    """A lint rule: a stable code (never reused), a short name, a severity and a check.
+    """A lint rule: its stable code (name, severity and summary are in `compiler.codes`) and
+    its check, which yields findings without a code (`finding`); the driver stamps the code.
 
     `doc` is the rule module's docstring: what it finds, why it matters, and a failing and a
     fixed example (```yaml blocks), shown by `mlops explain CODE` and tested."""
 
     code: str
-    name: str
-    severity: Severity
-    summary: str
     check: Callable[[LintContext], Iterable[Diagnostic]]
     doc: str
+
+    @property
+    def name(self) -> str:
+        from compiler.codes import CODES
+
+        return CODES[self.code].name
+
+    @property
+    def severity(self) -> Severity:
+        from compiler.codes import CODES
+
+        return CODES[self.code].severity
+
+    @property
+    def summary(self) -> str:
+        from compiler.codes import CODES
+
+        return CODES[self.code].summary
+
+
+def finding(message: str, position: tuple[int, int] | None = None, *,
+            hint: str | None = None) -> Diagnostic:
+    """What a rule reports: the driver gives it the rule's code and severity, then a path."""
+    return diag("", message, position, hint=hint)

@@ -57,16 +57,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.capabilities import CAPABILITIES
-from compiler.diagnostics import Diagnostic, Severity, diag
-from compiler.lint.base import LintContext, Path, Rule
-
-
-def _built(context: LintContext) -> list[str]:
-    targets = context.spec.targets
-    if targets is None:
-        return ["github", "airflow", "kubernetes"]
-    return [t for t in ("github", "airflow", "kubernetes") if getattr(targets, t) is not None]
+from compiler.diagnostics import Diagnostic
+from compiler.lint.base import LintContext, Path, Rule, finding
+from compiler.targets import TARGETS, built
 
 
 def _uses(context: LintContext) -> Iterator[tuple[str, Path]]:
@@ -77,16 +70,17 @@ def _uses(context: LintContext) -> Iterator[tuple[str, Path]]:
 
 
 def check(context: LintContext) -> Iterator[Diagnostic]:
-    built = _built(context)
+    names = list(built(context.spec.targets))
     for feature, path in _uses(context):
-        if any(CAPABILITIES[feature][t].level != "unsupported" for t in built):
+        if any(TARGETS[t].capabilities[feature].level != "unsupported" for t in names):
             continue
-        hows = "; ".join(f"{t}: {CAPABILITIES[feature][t].how}" for t in built)
-        yield diag("MLP401", f"no target you build supports {feature!r} ({hows})",
-                   context.locator.key_position(path),
-                   hint="add 'kubernetes: {}' under 'targets' to run the server; "
-                        "'mlops targets' shows what each target supports")
+        hows = "; ".join(f"{t}: {TARGETS[t].capabilities[feature].how}" for t in names)
+        able = [t for t, target in TARGETS.items()
+                if target.capabilities[feature].level != "unsupported"]
+        yield finding(f"no target you build supports {feature!r} ({hows})",
+                      context.locator.key_position(path),
+                      hint=f"add {' or '.join(repr(t + ': {}') for t in able)} under 'targets' "
+                           "to run it; 'mlops targets' shows what each target supports")
 
 
-RULE = Rule("MLP401", "unsupported-on-target", Severity.WARNING,
-            "a spec feature that a built target cannot carry", check, __doc__ or "")
+RULE = Rule("MLP401", check, __doc__ or "")

@@ -46,8 +46,8 @@ import re
 from collections.abc import Iterator
 
 from compiler.credentials import credential_kind
-from compiler.diagnostics import Diagnostic, Severity, diag
-from compiler.lint.base import LintContext, Path, Rule
+from compiler.diagnostics import Diagnostic
+from compiler.lint.base import LintContext, Path, Rule, finding
 from compiler.lint.walk import all_strings, describe
 
 # An env variable whose name says it holds a secret, set to a long literal.
@@ -93,10 +93,9 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         else:
             where = _safe_describe(path)
             position = context.locator.position(path)
-        yield diag("MLP308", f"{where} looks like {kind} written into the spec", position,
+        yield finding(f"{where} looks like {kind} written into the spec", position,
                    hint="never commit credentials: revoke this one, list its name under "
                         "'secrets:' and store the value in the engine's secret store")
 
 
-RULE = Rule("MLP308", "credential-literal", Severity.ERROR,
-            "a literal that looks like a credential (key, token, password)", check, __doc__ or "")
+RULE = Rule("MLP308", check, __doc__ or "")

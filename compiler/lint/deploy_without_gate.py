@@ -55,7 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic
 from compiler.lint.base import LintContext, Rule
 from compiler.lint.walk import Finding, per_spec
 from compiler.spec.models import Spec
@@ -77,8 +77,7 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
                               hint="add an 'evaluate' stage with 'metrics' and 'gate' and list "
                                    f"it in the 'needs' of {name!r}", key_position=True)
 
-    yield from per_spec(context, "MLP302", find)
+    yield from per_spec(context, find)
 
 
-RULE = Rule("MLP302", "deploy-without-gate", Severity.WARNING,
-            "deploy stage not downstream of an evaluate stage with a gate", check, __doc__ or "")
+RULE = Rule("MLP302", check, __doc__ or "")

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic
 from compiler.lint.base import LintContext, Rule
 from compiler.lint.walk import Finding, per_spec
 from compiler.spec.models import Spec
@@ -55,8 +55,7 @@ def _find(spec: Spec) -> Iterator[Finding]:
 
 
 def check(context: LintContext) -> Iterator[Diagnostic]:
-    yield from per_spec(context, "MLP303", _find)
+    yield from per_spec(context, _find)
 
 
-RULE = Rule("MLP303", "gate-without-metrics", Severity.ERROR,
-            "stage with a gate but no metrics file", check, __doc__ or "")
+RULE = Rule("MLP303", check, __doc__ or "")

@@ -39,8 +39,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity, diag
-from compiler.lint.base import LintContext, Rule
+from compiler.diagnostics import Diagnostic
+from compiler.lint.base import LintContext, Rule, finding
 from compiler.lint.walk import all_strings, describe
 
 
@@ -54,11 +54,10 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         else:
             position = context.locator.position(path)
             where = describe(path)
-        yield diag("MLP307", f"{where} contains '${{{{', a GitHub Actions expression",
+        yield finding(f"{where} contains '${{{{', a GitHub Actions expression",
                    position,
                    hint="use ${params.NAME} for run-time values and 'secrets:' for secrets; "
                         "GitHub expressions are not allowed in a spec")
 
 
-RULE = Rule("MLP307", "github-expression", Severity.ERROR,
-            "'${{' (a GitHub Actions expression) in a spec string", check, __doc__ or "")
+RULE = Rule("MLP307", check, __doc__ or "")

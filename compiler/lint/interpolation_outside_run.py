@@ -38,8 +38,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity, diag, quote
-from compiler.lint.base import LintContext, Rule
+from compiler.diagnostics import Diagnostic, quote
+from compiler.lint.base import LintContext, Rule, finding
 from compiler.lint.walk import all_strings, describe, is_interpolated_path
 from compiler.spec.values import references
 
@@ -54,11 +54,10 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         shown = quote(f"${{{refs[0].kind}.{refs[0].name}}}")
         where = f"the key {describe(path)}" if is_key else describe(path)
         position = (context.locator.key_position if is_key else context.locator.position)(path)
-        yield diag("MLP314", f"{where} uses {shown}, but references are only replaced in "
+        yield finding(f"{where} uses {shown}, but references are only replaced in "
                    "'run' and 'env' values", position,
                    hint="write the value itself here, or pass it to the command through 'run' "
                         "or 'env'; write '$${' for a literal '${'")
 
 
-RULE = Rule("MLP314", "interpolation-outside-run", Severity.ERROR,
-            "${params.X} or ${matrix.X} outside run and env values", check, __doc__ or "")
+RULE = Rule("MLP314", check, __doc__ or "")

@@ -42,8 +42,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity, diag
-from compiler.lint.base import LintContext, Path, Rule
+from compiler.diagnostics import Diagnostic
+from compiler.lint.base import LintContext, Path, Rule, finding
 from compiler.lint.walk import stage_entries
 from compiler.spec.values import cron_fields
 
@@ -64,10 +64,9 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         try:
             cron_fields(text)
         except ValueError as error:
-            yield diag("MLP309", str(error), context.locator.position(path),
+            yield finding(str(error), context.locator.position(path),
                        hint="write five fields like '0 3 * * 1' (03:00 UTC on Mondays), "
                             "or @hourly, @daily, @weekly, @monthly, @yearly")
 
 
-RULE = Rule("MLP309", "invalid-cron", Severity.ERROR,
-            "schedule that is not a valid cron expression", check, __doc__ or "")
+RULE = Rule("MLP309", check, __doc__ or "")

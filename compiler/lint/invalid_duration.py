@@ -39,8 +39,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity, diag
-from compiler.lint.base import LintContext, Path, Rule
+from compiler.diagnostics import Diagnostic
+from compiler.lint.base import LintContext, Path, Rule, finding
 from compiler.lint.walk import defaults_entries, describe, stage_entries
 from compiler.spec.values import duration_seconds
 
@@ -63,15 +63,13 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         try:
             seconds = duration_seconds(text)
         except ValueError as error:
-            yield diag("MLP310", f"{describe(path)}: {error}", context.locator.position(path),
+            yield finding(f"{describe(path)}: {error}", context.locator.position(path),
                        hint="combine units without spaces: 45s, 10m, 2h, 1d, 1h30m")
             continue
         if path[-1] == "timeout" and seconds == 0:
-            yield diag("MLP310", f"{describe(path)}: a timeout must be positive, not {text!r}",
+            yield finding(f"{describe(path)}: a timeout must be positive, not {text!r}",
                        context.locator.position(path),
                        hint="give the longest time a run may take, like 30m or 2h")
 
 
-RULE = Rule("MLP310", "invalid-duration", Severity.ERROR,
-            "retry_delay or timeout that is not a duration like 30s or 1h30m", check,
-            __doc__ or "")
+RULE = Rule("MLP310", check, __doc__ or "")

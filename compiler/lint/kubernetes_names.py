@@ -50,12 +50,19 @@ targets:
 from __future__ import annotations
 
 import re
+import types
+import typing
 from collections.abc import Callable, Iterator
+from typing import Annotated, Any
 
-from compiler.diagnostics import Diagnostic, Severity
+from pydantic import BaseModel
+
+from compiler.diagnostics import Diagnostic
 from compiler.lint.base import LintContext, Rule
 from compiler.lint.walk import Finding, per_spec
 from compiler.spec.models import Spec
+from compiler.spec.types import KubeName
+from compiler.targets import built, container_targets
 
 # github.com/distribution/reference's grammar (ASCII only, which `\w` in Python is not).
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
@@ -93,12 +100,6 @@ def _image(text: str) -> bool:
     return len(text) <= MAX_IMAGE and IMAGE.fullmatch(text) is not None
 
 
-def _builds_containers(spec: Spec) -> bool:
-    targets = spec.targets
-    return targets is None or targets.kubernetes is not None or (
-        targets.airflow is not None and targets.airflow.operator == "kubernetes")
-
-
 def _images(spec: Spec) -> Iterator[tuple[Path, str]]:
     if spec.defaults.image is not None:
         yield ("defaults", "image"), spec.defaults.image
@@ -110,27 +111,48 @@ def _images(spec: Spec) -> Iterator[tuple[Path, str]]:
 
 
 def _names(spec: Spec) -> Iterator[tuple[Path, str, str]]:
-    """(path, value, kind) of every Kubernetes name the spec sets."""
-    targets = spec.targets
-    k8s = targets.kubernetes if targets is not None else None
-    if k8s is not None:
-        base: Path = ("targets", "kubernetes")
-        for field, value in (("service_account", k8s.service_account),
-                             ("secret_name", k8s.secret_name)):
-            if value is not None:
-                yield (*base, field), value, "subdomain"
-        if k8s.workspace.storage_class is not None:
-            yield (*base, "workspace", "storage_class"), k8s.workspace.storage_class, "subdomain"
-        for key, value in k8s.gpu_node_selector.items():
-            yield (*base, "gpu_node_selector", key), key, "label key"
-            yield (*base, "gpu_node_selector", key), value, "label value"
-        for index, toleration in enumerate(k8s.gpu_tolerations):
-            yield (*base, "gpu_tolerations", index, "key"), toleration.key, "label key"
-            if toleration.value is not None:
-                yield (*base, "gpu_tolerations", index, "value"), toleration.value, "label value"
-    airflow = targets.airflow if targets is not None else None
-    if airflow is not None and airflow.namespace is not None:
-        yield ("targets", "airflow", "namespace"), airflow.namespace, "label"
+    """(path, value, kind) of every Kubernetes name the built targets' settings hold: the
+    fields their models mark with `KubeName`."""
+    for name, settings in built(spec.targets).items():
+        yield from _marked(settings, ("targets", name))
+
+
+def _marked(model: BaseModel, path: Path) -> Iterator[tuple[Path, str, str]]:
+    for field, info in type(model).model_fields.items():
+        yield from _walk(_annotated(info.annotation, info.metadata), getattr(model, field),
+                         (*path, field))
+
+
+def _annotated(annotation: Any, metadata: list[Any]) -> Any:
+    return Annotated[(annotation, *metadata)] if metadata else annotation
+
+
+def _walk(annotation: Any, value: Any, path: Path) -> Iterator[tuple[Path, str, str]]:
+    """The marked strings inside `value`, whose declared type is `annotation`."""
+    if value is None:
+        return
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        inner, *extra = typing.get_args(annotation)
+        for mark in extra:
+            if isinstance(mark, KubeName) and isinstance(value, str):
+                yield path, value, mark.kind
+        yield from _walk(inner, value, path)
+    elif origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(annotation):
+            yield from _walk(option, value, path)
+    elif origin is dict and isinstance(value, dict):
+        key_type, value_type = typing.get_args(annotation)
+        for key, item in value.items():
+            yield from _walk(key_type, key, (*path, key))
+            yield from _walk(value_type, item, (*path, key))
+    elif origin is list and isinstance(value, list):
+        (item_type,) = typing.get_args(annotation)
+        for index, item in enumerate(value):
+            yield from _walk(item_type, item, (*path, index))
+    elif isinstance(annotation, type) and issubclass(annotation, BaseModel) \
+            and isinstance(value, annotation):
+        yield from _marked(value, path)
 
 
 _CHECKS: dict[str, tuple[Callable[[str], object], str]] = {
@@ -150,7 +172,7 @@ def _describe(path: Path) -> str:
 
 
 def _find(spec: Spec) -> Iterator[Finding]:
-    if not _builds_containers(spec):
+    if not any(container_targets(spec.targets)):
         return
     # The value is not echoed: it may be long, and quoting hostile text helps nobody.
     for path, image in _images(spec):
@@ -173,8 +195,7 @@ def _find(spec: Spec) -> Iterator[Finding]:
 
 
 def check(context: LintContext) -> Iterator[Diagnostic]:
-    yield from per_spec(context, "MLP402", _find)
+    yield from per_spec(context, _find)
 
 
-RULE = Rule("MLP402", "kubernetes-name", Severity.ERROR,
-            "an image or Kubernetes name that Kubernetes would not accept", check, __doc__ or "")
+RULE = Rule("MLP402", check, __doc__ or "")

@@ -40,27 +40,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic
 from compiler.lint.base import LintContext, Rule
 from compiler.lint.walk import Finding, per_spec
 from compiler.spec.models import Spec
-
-
-def container_targets(spec: Spec) -> list[str]:
-    """The built targets that run stages in containers, as named in messages."""
-    targets = spec.targets
-    if targets is None:  # all three, with defaults: Airflow's default operator is bash
-        return ["kubernetes"]
-    found = []
-    if targets.kubernetes is not None:
-        found.append("kubernetes")
-    if targets.airflow is not None and targets.airflow.operator == "kubernetes":
-        found.append("airflow (operator: kubernetes)")
-    return found
+from compiler.targets import container_targets
 
 
 def _find(spec: Spec) -> Iterator[Finding]:
-    targets = container_targets(spec)
+    targets = list(container_targets(spec.targets))
     if not targets:
         return
     named = " and ".join(targets) + (" targets" if len(targets) > 1 else " target")
@@ -80,8 +68,7 @@ def _find(spec: Spec) -> Iterator[Finding]:
 
 
 def check(context: LintContext) -> Iterator[Diagnostic]:
-    yield from per_spec(context, "MLP316", _find)
+    yield from per_spec(context, _find)
 
 
-RULE = Rule("MLP316", "missing-image", Severity.ERROR,
-            "stage without an image while a container target is built", check, __doc__ or "")
+RULE = Rule("MLP316", check, __doc__ or "")

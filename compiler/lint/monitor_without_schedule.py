@@ -39,19 +39,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity, diag
-from compiler.lint.base import LintContext, Rule
+from compiler.diagnostics import Diagnostic
+from compiler.lint.base import LintContext, Rule, finding
 
 
 def check(context: LintContext) -> Iterator[Diagnostic]:
     # Environments cannot add or remove a schedule (MLP315), so the base spec decides.
     for name, stage in context.spec.stages.items():
         if stage.type == "monitor" and stage.schedule is None:
-            yield diag("MLP311", f"monitor stage {name!r} has no 'schedule': it runs only when "
+            yield finding(f"monitor stage {name!r} has no 'schedule': it runs only when "
                        "the pipeline runs", context.locator.key_position(("stages", name)),
                        hint="add a 'schedule' such as \"0 * * * *\" (hourly), or change its "
                             "type if it is a pipeline step")
 
 
-RULE = Rule("MLP311", "monitor-without-schedule", Severity.WARNING,
-            "monitor stage without a schedule of its own", check, __doc__ or "")
+RULE = Rule("MLP311", check, __doc__ or "")

@@ -49,8 +49,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity, diag
-from compiler.lint.base import LintContext, Rule
+from compiler.diagnostics import Diagnostic
+from compiler.lint.base import LintContext, Rule, finding
 from compiler.lint.walk import stage_entries
 
 
@@ -69,20 +69,18 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         base, patched = context.spec.stages[entry.name], merged.stages[entry.name]
         prefix = f"environment {entry.environment!r} "
         if "matrix" in entry.fields and set(base.matrix) != set(patched.matrix):
-            yield diag("MLP315", prefix + f"changes the matrix axes of stage {entry.name!r} "
+            yield finding(prefix + f"changes the matrix axes of stage {entry.name!r} "
                        f"from {_axes(list(base.matrix))} to {_axes(list(patched.matrix))}",
                        context.locator.key_position((*entry.path, "matrix")),
                        hint="an environment may change the values of existing axes only; "
                             "change the axes in the stage itself")
         if "schedule" in entry.fields and (base.schedule is None) != (patched.schedule is None):
             change = "adds a schedule to" if base.schedule is None else "removes the schedule of"
-            yield diag("MLP315", prefix + f"{change} stage {entry.name!r}: a schedule takes a "
+            yield finding(prefix + f"{change} stage {entry.name!r}: a schedule takes a "
                        "stage out of the pipeline graph",
                        context.locator.key_position((*entry.path, "schedule")),
                        hint="an environment may change the cron of an existing schedule only; "
                             "change it in the stage itself")
 
 
-RULE = Rule("MLP315", "overlay-changes-graph", Severity.ERROR,
-            "environment changing a stage's matrix axes or adding/removing a schedule", check,
-            __doc__ or "")
+RULE = Rule("MLP315", check, __doc__ or "")

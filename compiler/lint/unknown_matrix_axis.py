@@ -46,8 +46,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity, diag, did_you_mean
-from compiler.lint.base import LintContext, Rule
+from compiler.diagnostics import Diagnostic, did_you_mean
+from compiler.lint.base import LintContext, Rule, finding
 from compiler.lint.walk import Value, describe, interpolated_values
 from compiler.spec.models import Spec
 from compiler.spec.values import references
@@ -82,7 +82,7 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
                         f"add 'matrix: {{{axis}: [...]}}' to stage {value.stage!r}"
                         if not stage.matrix else
                         f"the axes of {value.stage!r} are " + ", ".join(map(repr, stage.matrix)))
-                    yield diag("MLP306", f"{describe(value.path)} refers to matrix axis "
+                    yield finding(f"{describe(value.path)} refers to matrix axis "
                                f"{axis!r}, which stage {value.stage!r} does not have",
                                position, hint=hint)
             continue
@@ -90,12 +90,11 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         for axis in axes_refs:
             lacking = [s for s in receivers if axis not in spec.stages[s].matrix]
             if lacking:
-                yield diag("MLP306", f"{describe(value.path)} refers to matrix axis {axis!r}, "
+                yield finding(f"{describe(value.path)} refers to matrix axis {axis!r}, "
                            f"but stage {lacking[0]!r}, which receives this shared env, has no "
                            "such axis", position,
                            hint="move the variable into the 'env' of the stages whose matrix "
                                 f"has {axis!r}")
 
 
-RULE = Rule("MLP306", "unknown-matrix-axis", Severity.ERROR,
-            "${matrix.AXIS} where the stage has no such axis", check, __doc__ or "")
+RULE = Rule("MLP306", check, __doc__ or "")

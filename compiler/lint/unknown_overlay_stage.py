@@ -48,8 +48,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity, diag, did_you_mean
-from compiler.lint.base import LintContext, Rule
+from compiler.diagnostics import Diagnostic, did_you_mean
+from compiler.lint.base import LintContext, Rule, finding
 from compiler.lint.walk import environments
 
 
@@ -65,10 +65,9 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
                 hint = did_you_mean(name, known) or (
                     f"an environment can only change existing {kind}; add {name!r} to the "
                     f"top-level '{kind}' first")
-                yield diag("MLP312", f"environment {env!r} changes unknown {word} {name!r}",
+                yield finding(f"environment {env!r} changes unknown {word} {name!r}",
                            context.locator.key_position(("environments", env, kind, name)),
                            hint=hint)
 
 
-RULE = Rule("MLP312", "unknown-overlay-stage", Severity.ERROR,
-            "environment patching a stage or param the spec does not have", check, __doc__ or "")
+RULE = Rule("MLP312", check, __doc__ or "")

@@ -41,8 +41,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity, diag, did_you_mean
-from compiler.lint.base import LintContext, Rule
+from compiler.diagnostics import Diagnostic, did_you_mean
+from compiler.lint.base import LintContext, Rule, finding
 from compiler.lint.walk import describe, interpolated_values
 from compiler.spec.values import references
 
@@ -57,9 +57,8 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
                 hint = did_you_mean(ref.name, declared) or (
                     f"declare it under 'params' (e.g. '{ref.name}: <default>'), or write "
                     "'$${' for a literal '${'")
-                yield diag("MLP305", f"{describe(value.path)} refers to unknown param "
+                yield finding(f"{describe(value.path)} refers to unknown param "
                            f"{ref.name!r}", context.locator.position(value.path), hint=hint)
 
 
-RULE = Rule("MLP305", "unknown-param", Severity.ERROR,
-            "${params.NAME} naming an undeclared param", check, __doc__ or "")
+RULE = Rule("MLP305", check, __doc__ or "")

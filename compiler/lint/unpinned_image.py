@@ -33,8 +33,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity, diag
-from compiler.lint.base import LintContext, Path, Rule
+from compiler.diagnostics import Diagnostic
+from compiler.lint.base import LintContext, Path, Rule, finding
 
 
 def unpinned(image: str) -> bool:
@@ -65,10 +65,9 @@ def _images(context: LintContext) -> Iterator[tuple[Path, str]]:
 def check(context: LintContext) -> Iterator[Diagnostic]:
     for path, image in _images(context):
         if unpinned(image):
-            yield diag("MLP301", f"image {image!r} is not pinned to a version",
+            yield finding(f"image {image!r} is not pinned to a version",
                        context.locator.position(path),
                        hint="use a version tag (name:1.4.2) or a digest (name@sha256:...)")
 
 
-RULE = Rule("MLP301", "unpinned-image", Severity.WARNING,
-            "container image without a version tag, or tagged latest", check, __doc__ or "")
+RULE = Rule("MLP301", check, __doc__ or "")

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from compiler.diagnostics import Diagnostic, diag
+from compiler.diagnostics import Diagnostic
 from compiler.lint.base import LintContext, Path
-from compiler.spec.models import Spec
+from compiler.lint.base import finding as report
+
+if TYPE_CHECKING:  # pragma: no cover
+    from compiler.spec.models import Spec
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -155,7 +158,7 @@ class Finding:
     key_position: bool = False
 
 
-def per_spec(context: LintContext, code: str,
+def per_spec(context: LintContext,
              find: Callable[[Spec], Iterable[Finding]]) -> Iterator[Diagnostic]:
     """Run `find` on the base spec and on each environment's merged spec.
 
@@ -163,11 +166,11 @@ def per_spec(context: LintContext, code: str,
     locator resolves to the nearest part of the overlay that exists."""
     seen: set[tuple[Any, ...]] = set()
     for env, spec in context.specs():
-        for finding in find(spec):
-            if finding.key in seen:
+        for found in find(spec):
+            if found.key in seen:
                 continue
-            seen.add(finding.key)
-            path = finding.path if env is None else ("environments", env, *finding.path)
-            locate = context.locator.key_position if finding.key_position else context.locator.position
-            message = finding.message if env is None else f"in environment {env!r}: {finding.message}"
-            yield diag(code, message, locate(path), hint=finding.hint)
+            seen.add(found.key)
+            path = found.path if env is None else ("environments", env, *found.path)
+            locate = context.locator.key_position if found.key_position else context.locator.position
+            message = found.message if env is None else f"in environment {env!r}: {found.message}"
+            yield report(message, locate(path), hint=found.hint)

@@ -1,17 +1,12 @@
 """The metric gate check that every target runs right after a gated stage's command.
 
 The script is fixed code (the same bytes for every spec); the metrics path and the conditions
-reach it only as data, in environment variables, so no spec text is ever evaluated as code.
-It needs python3 and its standard library only.
+reach it only as data, in environment variables (`MLOPS_METRICS`, `MLOPS_GATES`: see
+`compiler.envvars`), so no spec text is ever evaluated as code. It needs python3 and its
+standard library only.
 """
 
 from __future__ import annotations
-
-from compiler.plan import PlanStage
-from compiler.render.encode import json_text
-
-METRICS_VAR = "MLOPS_METRICS"
-GATES_VAR = "MLOPS_GATES"
 
 GATE_SCRIPT = """\
 import json, operator, os, sys
@@ -36,15 +31,3 @@ for metric, op, number in json.loads(os.environ["MLOPS_GATES"]):
         failed += 1
 sys.exit(1 if failed else 0)
 """
-
-
-def gates_json(stage: PlanStage) -> str:
-    """The conditions as data: a JSON list of [metric, op, number-as-written]."""
-    return str(json_text([[g.metric, g.op, g.number] for g in stage.gates]))
-
-
-def gate_env(stage: PlanStage) -> tuple[tuple[str, str], ...]:
-    """The variables the gate script reads; empty for a stage without gates."""
-    if not stage.gates or stage.metrics is None:
-        return ()
-    return ((GATES_VAR, gates_json(stage)), (METRICS_VAR, stage.metrics))

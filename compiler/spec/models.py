@@ -6,9 +6,11 @@ here are what editors show on hover, so they are written for the person typing t
 
 from __future__ import annotations
 
-from typing import Literal, Optional, Union
+from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, create_model, model_validator
+
+from compiler.spec.base import Model
 
 from compiler.spec.types import (
     AxisValues,
@@ -28,10 +30,6 @@ StageType = Literal["data", "features", "train", "evaluate", "deploy", "monitor"
 STAGE_TYPES: tuple[str, ...] = StageType.__args__  # type: ignore[attr-defined]
 # Fields an environment overlay may not change: they shape the graph, which is the same everywhere.
 GRAPH_FIELDS = ("needs", "inputs", "outputs", "type")
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(strict=True, frozen=True, extra="forbid", regex_engine="python-re")
 
 
 class ParamSchema(Model):
@@ -141,56 +139,24 @@ class Triggers(Model):
     manual: bool = Field(True, description="allow starting a run by hand")
 
 
-RunsOn = Union[str, list[str]]
+def _targets_model() -> type[Model]:
+    """`targets`: one optional field per registered target, holding its settings model."""
+    from compiler.targets import TARGETS
+
+    fields: dict[str, Any] = {
+        name: (Optional[target.settings], Field(None, description=f"build {target.title} "
+                                                 "files, with these settings"))
+        for name, target in TARGETS.items()}
+    return create_model(
+        "Targets", __base__=Model,
+        __doc__="Present: only the listed targets are built (`github: {}` builds GitHub with "
+                "defaults).", **fields)
 
 
-class GithubTarget(Model):
-    path: RelPath = ".github/workflows"
-    runs_on: RunsOn = "ubuntu-24.04"
-    gpu_runs_on: Optional[RunsOn] = None
-
-
-class AirflowTarget(Model):
-    path: RelPath = "airflow/dags"
-    version: Literal[2, 3] = 3
-    operator: Literal["bash", "kubernetes"] = "bash"
-    workdir: Optional[str] = Field(
-        None, description="working directory of bash tasks; default: the repository root, "
-                          "found relative to the DAG file")
-    namespace: Optional[str] = Field(None, description="pod namespace for operator: kubernetes; "
-                                                       "default: targets.kubernetes.namespace")
-
-
-class Workspace(Model):
-    size: Quantity = "10Gi"
-    storage_class: Optional[str] = None
-
-
-class Toleration(Model):
-    key: str
-    operator: Literal["Exists", "Equal"] = "Exists"
-    value: Optional[str] = None
-    effect: Optional[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]] = None
-
-
-class KubernetesTarget(Model):
-    path: RelPath = "k8s"
-    namespace: str = Field("default", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-    service_account: Optional[str] = None
-    secret_name: Optional[str] = Field(
-        None, description="Kubernetes Secret holding the spec's secrets, one key per name; "
-                          "default: mlops-<pipeline>")
-    workspace: Workspace = Workspace()
-    gpu_node_selector: dict[str, str] = Field(default_factory=dict)
-    gpu_tolerations: list[Toleration] = Field(default_factory=list)
-
-
-class Targets(Model):
-    """Present: only the listed targets are built (`github: {}` builds GitHub with defaults)."""
-
-    github: Optional[GithubTarget] = None
-    airflow: Optional[AirflowTarget] = None
-    kubernetes: Optional[KubernetesTarget] = None
+if TYPE_CHECKING:  # a model made at import time is not a type to mypy: name its base
+    Targets = Model
+else:
+    Targets = _targets_model()
 
 
 class ServePatch(Model):
@@ -219,11 +185,7 @@ class StagePatch(Model):
     serve: Optional[ServePatch] = None
 
 
-class KubernetesShortcut(Model):
-    namespace: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-
-
-class Environment(Model):
+class _Environment(Model):
     """A GitOps overlay, deep-merged over the spec (mappings merge, lists replace)."""
 
     approval: bool = Field(False, description="require a human approval before deploy stages")
@@ -232,7 +194,24 @@ class Environment(Model):
     defaults: Optional[Defaults] = None
     stages: dict[str, StagePatch] = Field(default_factory=dict)
     targets: Optional[Targets] = None
-    kubernetes: Optional[KubernetesShortcut] = None
+
+
+def _environment_model() -> type[_Environment]:
+    """`_Environment` plus the shortcuts targets offer (`kubernetes: {namespace: ...}`)."""
+    from compiler.targets import TARGETS
+
+    shortcuts: dict[str, Any] = {
+        name: (Optional[target.shortcut], Field(None, description=f"shortcut for "
+                                                 f"targets.{name} in this environment"))
+        for name, target in TARGETS.items() if target.shortcut is not None}
+    return create_model("Environment", __base__=_Environment, __doc__=_Environment.__doc__,
+                        **shortcuts)
+
+
+if TYPE_CHECKING:
+    Environment = _Environment
+else:
+    Environment = _environment_model()
 
 
 class Spec(Model):
@@ -255,6 +234,9 @@ class Spec(Model):
     defaults: Defaults = Defaults()
     triggers: Triggers = Triggers()
     stages: dict[Name, Stage] = Field(min_length=1, description="the pipeline's stages, by name")
-    environments: dict[Name, Environment] = Field(default_factory=dict, description="overlays "
-                                                  "(e.g. staging, production), each built apart")
-    targets: Optional[Targets] = Field(None, description="targets to build; absent: all three")
+    environments: dict[Name, Environment] = Field(
+        default_factory=dict, description="overlays (e.g. staging, production), each built "
+                                          "apart")
+    targets: Optional[Targets] = Field(
+        None, description="targets to build; absent: the default targets "
+                          "(see 'mlops targets')")

@@ -16,6 +16,8 @@ QUANTITY_PATTERN = r"^\+?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE
 DURATION_PATTERN = r"^([0-9]+[smhd])+$"
 GATE_PATTERN = r"^\s*[A-Za-z_][A-Za-z0-9_.-]*\s*(>=|<=|==|!=|>|<)\s*-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
 
+NAMESPACE_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 EnvName = Annotated[str, StringConstraints(pattern=ENV_NAME_PATTERN)]
 SecretName = Annotated[str, StringConstraints(pattern=SECRET_NAME_PATTERN)]
@@ -80,3 +82,23 @@ RelPath = Annotated[
 ]
 PositiveInt = Annotated[int, Field(ge=0, le=1000)]
 AxisValues = Annotated[list[Scalar], Field(min_length=1)]
+
+
+class KubeName:
+    """Marks a settings field whose value becomes a Kubernetes name of this kind; lint rule
+    MLP402 checks every such field of every built target (with a message that does not echo
+    the value), so no target needs a rule of its own for it."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind  # "label", "subdomain", "label key" or "label value"
+
+    def __repr__(self) -> str:
+        return f"KubeName({self.kind!r})"
+
+
+KubeLabel = Annotated[str, KubeName("label")]
+KubeSubdomain = Annotated[str, KubeName("subdomain")]
+KubeLabelKey = Annotated[str, KubeName("label key")]
+KubeLabelValue = Annotated[str, KubeName("label value")]

@@ -13,13 +13,11 @@ from the environment at run time. So the file is data, never spec text evaluated
 
 from __future__ import annotations
 
-import itertools
-
+from compiler.envvars import Piece
 from compiler.plan import Plan, PlanStage
 from compiler.render.encode import shell_word
-from compiler.render.gate import GATE_SCRIPT, gate_env
-from compiler.spec.params import env_text
-from compiler.spec.values import Part
+from compiler.render.gate import GATE_SCRIPT
+from compiler.spec.values import Ref
 
 RUN_DIR = "/mlops/run"            # the ConfigMap, mounted read-only
 WORKSPACE_DIR = "/workspace"      # the working directory of every stage
@@ -49,22 +47,11 @@ def env_key(stage: PlanStage) -> str:
     return f"{stage.name}.env"
 
 
-def combinations(stage: PlanStage) -> list[tuple[tuple[str, str], ...]]:
-    """Every matrix combination as (variable, text) pairs; axes in written order, the last axis
-    varying fastest (like GitHub's matrix)."""
-    if not stage.matrix:
-        return []
-    axes = [(f"MLOPS_MATRIX_{axis.upper().replace('-', '_')}", values)
-            for axis, values in stage.matrix]
-    return [tuple((var, env_text(value)) for (var, _), value in zip(axes, combo))
-            for combo in itertools.product(*(values for _, values in axes))]
-
-
-def _shell_value(parts: tuple[Part, ...]) -> str:
-    if not parts:
+def _shell_value(pieces: tuple[Piece, ...]) -> str:
+    if not pieces:
         return "''"
     return "".join(str(shell_word(p)) if isinstance(p, str) else f'"${{{p.var}}}"'
-                   for p in parts)
+                   for p in pieces if isinstance(p, (str, Ref)))
 
 
 def env_file(plan: Plan, stage: PlanStage, with_param_defaults: bool) -> str:
@@ -74,16 +61,15 @@ def env_file(plan: Plan, stage: PlanStage, with_param_defaults: bool) -> str:
     lines: list[str] = []
     if with_param_defaults:
         lines += [f"export {p.var}={shell_word(p.default_text)}" for p in plan.params]
-    combos = combinations(stage)
-    if combos:
+    if stage.combinations:
         lines.append(f'case "${COMBINATION_VAR}" in')
-        for index, combo in enumerate(combos):
-            exports = " ".join(f"{var}={shell_word(text)}" for var, text in combo)
-            lines.append(f"  {index}) export {exports} ;;")
+        for combo in stage.combinations:
+            exports = " ".join(f"{var}={shell_word(text)}" for var, text in combo.variables)
+            lines.append(f"  {combo.index}) export {exports} ;;")
         lines.append(f'  *) echo "mlops: no matrix combination ${COMBINATION_VAR}" >&2; exit 2 ;;')
         lines.append("esac")
-    lines += [f"export {name}={_shell_value(parts)}" for name, parts in stage.env]
-    lines += [f"export {name}={shell_word(value)}" for name, value in gate_env(stage)]
+    lines += [f"export {var.name}={_shell_value(var.pieces)}" for var in stage.env
+              if var.origin in ("spec", "gate")]
     return "".join(line + "\n" for line in lines)
 
 

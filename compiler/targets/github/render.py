@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import math
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from compiler import __version__
+from compiler.envvars import Secret
 from compiler.plan import Plan, PlanParam, PlanStage, Scalar
-from compiler.render import gate
-from compiler.render.base import OutputFile
-from compiler.render.templating import render
+from compiler.render.gate import GATE_SCRIPT
+from compiler.render.templating import render as render_template
 from compiler.spec.params import env_text
 from compiler.spec.values import Ref
+from compiler.targets import TARGETS
+from compiler.targets.base import OutputFile
+from compiler.targets.github import NAME, GithubSettings
 
 # Actions pinned to full commit SHAs (SPEC.md section 5); the tag is written beside each as a
 # comment. Verified against public workflows that pin the same tag to the same commit (many
@@ -134,56 +137,50 @@ _ACTIONS = {key: f"{repo}@{sha} # {tag}" for key, (repo, sha, tag) in
             {"checkout": CHECKOUT, "upload": UPLOAD_ARTIFACT, "download": DOWNLOAD_ARTIFACT}.items()}
 
 
-class GithubTarget:
-    """Renders GitHub Actions workflows (see the module docstring)."""
-
-    name = "github"
-
-    def render(self, plan: Plan) -> list[OutputFile]:
-        settings = plan.github
-        if settings is None:
-            return []
-        directory = settings.path.rstrip("/")
-        files = [OutputFile(f"{directory}/mlops-{plan.dns}{plan.suffix}.yml",
-                            _workflow_text(_pipeline_workflow(plan)))]
-        for stage in plan.scheduled_stages:
-            files.append(OutputFile(
-                f"{directory}/mlops-{plan.dns}-{stage.dns}{plan.suffix}.yml",
-                _workflow_text(_scheduled_workflow(plan, stage))))
-        return files
-
-    def repository_files(self, plans: tuple[Plan, ...]) -> list[OutputFile]:
-        with_github = [p for p in plans if p.github is not None]
-        if not with_github:
-            return []
-        first = with_github[0]
-        settings = first.github
-        assert settings is not None
-        # Triggered by the spec and by every generated directory (a hand edit makes --check
-        # fail); the spec path is the one `build` was given, relative to the repository root.
-        spec_dir = posixpath.dirname(first.spec_path)
-        paths = sorted({first.spec_path,
-                        *(posixpath.join(spec_dir, d, "**") for d in _generated_dirs(plans))})
-        directory = settings.path.rstrip("/")
-        text = render("github/check.yml.j2", paths=paths, spec=first.spec_path,
-                      version=__version__, actions=_ACTIONS, runs_on=settings.runs_on,
-                      group=f"mlops-check-{first.dns}-{EXPR_REF}")
-        name = CHECK_WORKFLOW.format(pipeline=first.dns)
-        return [OutputFile(f"{directory}/{name}", text)]
+def _settings(plan: Plan) -> GithubSettings:
+    settings = plan.settings(NAME)
+    assert isinstance(settings, GithubSettings)
+    return settings
 
 
-def _generated_dirs(plans: tuple[Plan, ...]) -> set[str]:
-    dirs: set[str] = set()
-    for plan in plans:
-        for settings in (plan.github, plan.airflow, plan.kubernetes):
-            if settings is not None:
-                dirs.add(settings.path.rstrip("/"))
-    return dirs
+def render(plan: Plan) -> list[OutputFile]:
+    directory = _settings(plan).path.rstrip("/")
+    files = [OutputFile(f"{directory}/mlops-{plan.dns}{plan.suffix}.yml",
+                        _workflow_text(_pipeline_workflow(plan)))]
+    for stage in plan.scheduled_stages:
+        files.append(OutputFile(
+            f"{directory}/mlops-{plan.dns}-{stage.dns}{plan.suffix}.yml",
+            _workflow_text(_scheduled_workflow(plan, stage))))
+    return files
+
+
+def repository_files(plans: Sequence[Plan]) -> list[OutputFile]:
+    with_github = [p for p in plans if NAME in p.targets]
+    if not with_github:
+        return []
+    first = with_github[0]
+    settings = _settings(first)
+    # Triggered by the spec and by every generated directory (a hand edit makes --check
+    # fail); the spec path is the one `build` was given, relative to the repository root.
+    spec_dir = posixpath.dirname(first.spec_path)
+    paths = sorted({first.spec_path,
+                    *(posixpath.join(spec_dir, d, "**") for d in _generated_dirs(plans))})
+    directory = settings.path.rstrip("/")
+    text = render_template("github/check.yml.j2", paths=paths, spec=first.spec_path,
+                           version=__version__, actions=_ACTIONS, runs_on=settings.runs_on,
+                           group=f"mlops-check-{first.dns}-{EXPR_REF}")
+    name = CHECK_WORKFLOW.format(pipeline=first.dns)
+    return [OutputFile(f"{directory}/{name}", text)]
+
+
+def _generated_dirs(plans: Sequence[Plan]) -> set[str]:
+    return {root for plan in plans for name, settings in plan.targets.items()
+            for root in TARGETS[name].roots(settings)}
 
 
 def _workflow_text(workflow: _Workflow) -> str:
-    return render("github/workflow.yml.j2", workflow=workflow, actions=_ACTIONS,
-                  gate_script=gate.GATE_SCRIPT.rstrip("\n"))
+    return render_template("github/workflow.yml.j2", workflow=workflow, actions=_ACTIONS,
+                           gate_script=GATE_SCRIPT.rstrip("\n"))
 
 
 def _title(plan: Plan, stage: PlanStage | None = None) -> str:
@@ -255,9 +252,8 @@ def _default_env(plan: Plan) -> Env:
 
 
 def _job(plan: Plan, stage: PlanStage) -> _Job:
-    settings = plan.github
-    assert settings is not None
-    gpu = stage.gpu > 0 and settings.gpu_runs_on is not None
+    settings = _settings(plan)
+    gpu = stage.resources.gpu > 0 and settings.gpu_runs_on is not None
     labels = settings.gpu_runs_on if gpu and settings.gpu_runs_on is not None \
         else settings.runs_on
     budget = _budget_minutes(stage)
@@ -275,8 +271,9 @@ def _job(plan: Plan, stage: PlanStage) -> _Job:
         matrix=tuple((axis, tuple(env_text(v) for v in values)) for axis, values in stage.matrix),
         downloads=_downloads(plan, stage),
         run_env=_run_env(plan, stage) if stage.run is not None else None,
-        retries=stage.retries,
-        gate_env=gate.gate_env(stage) if stage.run is not None else (),
+        retries=stage.policy.retries,
+        gate_env=tuple((v.name, str(v.text)) for v in stage.env if v.origin == "gate")
+        if stage.run is not None else (),
         uploads=tuple(_artifact(stage, i, out) for i, out in enumerate(stage.outputs)),
     )
 
@@ -284,9 +281,10 @@ def _job(plan: Plan, stage: PlanStage) -> _Job:
 def _budget_minutes(stage: PlanStage) -> int | None:
     """GitHub has no per-attempt timeout: the command step gets every attempt's time plus the
     delays between them (the wrapper's retry loop), in whole minutes."""
-    if stage.timeout is None:
+    policy = stage.policy
+    if policy.timeout is None:
         return None
-    seconds = (stage.retries + 1) * stage.timeout + stage.retries * (stage.retry_delay or 0)
+    seconds = (policy.retries + 1) * policy.timeout + policy.retries * (policy.retry_delay or 0)
     return math.ceil(seconds / 60)
 
 
@@ -321,29 +319,32 @@ def _downloads(plan: Plan, stage: PlanStage) -> tuple[_Artifact, ...]:
 
 
 def _run_env(plan: Plan, stage: PlanStage) -> Env:
-    """The command step's environment; later entries win (a secret over a same-named env)."""
-    env: dict[str, str] = dict(plan.builtin_env(stage))
+    """The command step's environment: the stage's variables (the gate's data has a step of
+    its own), each piece as GitHub reads it, then the command and its retry settings."""
     params = {p.name: p for p in plan.params}
-    for param in plan.params:
-        env[param.var] = _expr_param(param)
-    for axis, _ in stage.matrix:
-        env[Ref("matrix", axis).var] = _expr_matrix(axis)
-    for name, parts in stage.env:
-        _refuse_expression(*(p for p in parts if isinstance(p, str)))
-        env[name] = "".join(
-            part if isinstance(part, str)
-            else _expr_param(params[part.name]) if part.kind == "params"
-            else _expr_matrix(part.name)
-            for part in parts)
-    for secret in stage.secrets:
-        env[secret] = _expr_secret(secret)
+    env: list[tuple[str, str]] = []
+    for var in stage.env:
+        if var.origin == "gate":
+            continue
+        _refuse_expression(*(p for p in var.pieces if isinstance(p, str)))
+        env.append((var.name, "".join(
+            piece if isinstance(piece, str)
+            else _expr_secret(piece.name) if isinstance(piece, Secret)
+            else _expr_param(params[piece.name]) if isinstance(piece, Ref) and piece.kind == "params"
+            else _expr_matrix(piece.name) if isinstance(piece, Ref)
+            else _unknown(piece)
+            for piece in var.pieces)))
     assert stage.run is not None
     _refuse_expression(stage.run)
-    env["MLOPS_RUN"] = stage.run
-    if stage.retries:
-        env["MLOPS_RETRIES"] = str(stage.retries)
-        env["MLOPS_RETRY_DELAY"] = str(stage.retry_delay or 0)
-    return tuple(env.items())
+    env.append(("MLOPS_RUN", stage.run))
+    if stage.policy.retries:
+        env.append(("MLOPS_RETRIES", str(stage.policy.retries)))
+        env.append(("MLOPS_RETRY_DELAY", str(stage.policy.retry_delay or 0)))
+    return tuple(env)
+
+
+def _unknown(piece: object) -> str:
+    raise AssertionError(f"no GitHub expression for {piece!r}")
 
 
 def _refuse_expression(*texts: str) -> None:

@@ -39,10 +39,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic
 from compiler.lint.base import LintContext, Path, Rule
 from compiler.lint.walk import Finding, per_spec
 from compiler.spec.models import Spec
+from compiler.targets import built
+from compiler.targets.github import NAME
 
 
 def _gpu(spec: Spec, name: str) -> tuple[int, Path]:
@@ -57,11 +59,9 @@ def _gpu(spec: Spec, name: str) -> tuple[int, Path]:
 
 
 def _find(spec: Spec) -> Iterator[Finding]:
-    github = spec.targets.github if spec.targets is not None else None
-    if spec.targets is not None and github is None:
-        return  # GitHub is not built
-    if github is not None and github.gpu_runs_on is not None:
-        return
+    github = built(spec.targets).get(NAME)
+    if github is None or github.gpu_runs_on is not None:
+        return  # GitHub is not built, or has GPU runners
     for name in spec.stages:
         count, path = _gpu(spec, name)
         if count > 0:
@@ -73,8 +73,7 @@ def _find(spec: Spec) -> Iterator[Finding]:
 
 
 def check(context: LintContext) -> Iterator[Diagnostic]:
-    yield from per_spec(context, "MLP313", _find)
+    yield from per_spec(context, _find)
 
 
-RULE = Rule("MLP313", "gpu-without-github-runner", Severity.WARNING,
-            "GPU stage while the GitHub target has no gpu_runs_on", check, __doc__ or "")
+RULE = Rule("MLP313", check, __doc__ or "")

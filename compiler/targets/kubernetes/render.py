@@ -22,12 +22,12 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.plan import Plan, PlanStage
-from compiler.render import k8s_names as names
-from compiler.render import k8s_scripts as scripts
-from compiler.render.base import OutputFile
-from compiler.render.pod import cpu_memory
-from compiler.render.templating import render
+from compiler.render.templating import render as render_template
 from compiler.spec.params import env_text
+from compiler.targets.base import OutputFile
+from compiler.targets.kubernetes import NAME, KubernetesSettings
+from compiler.targets.kubernetes import names
+from compiler.targets.kubernetes import scripts
 
 APPROVE_TEMPLATE = "approve"
 
@@ -38,40 +38,39 @@ def _k8s_literal(text: str) -> str:
     return text.replace("$", "$$")
 
 
-class KubernetesTarget:
-    name = "kubernetes"
+def _settings(plan: Plan) -> KubernetesSettings:
+    settings = plan.settings(NAME)
+    assert isinstance(settings, KubernetesSettings)
+    return settings
 
-    def render(self, plan: Plan) -> list[OutputFile]:
-        if plan.kubernetes is None:
-            return []
-        directory = f"{plan.kubernetes.path.rstrip('/')}/{plan.environment or 'default'}"
-        files: list[tuple[str, str, dict[str, Any]]] = [
-            ("configmap.yaml", "configmap.yaml.j2", _configmap(plan))]
-        if plan.pipeline_stages:
-            files.append(("workflowtemplate.yaml", "workflowtemplate.yaml.j2", _workflow(plan)))
-            if plan.schedule:
-                files.append(("cronworkflow.yaml", "cronworkflow.yaml.j2", _cron_workflow(plan)))
-        for stage in plan.scheduled_stages:
-            files.append((f"cronjob-{stage.dns}.yaml", "cronjob.yaml.j2", _cronjob(plan, stage)))
-        for stage in plan.stages:
-            if stage.serve is None:
-                continue
-            files.append((f"deployment-{stage.dns}.yaml", "deployment.yaml.j2", _deployment(plan, stage)))
-            files.append((f"service-{stage.dns}.yaml", "service.yaml.j2", _service(plan, stage)))
-            files.append((f"networkpolicy-{stage.dns}.yaml", "networkpolicy.yaml.j2",
-                          _service(plan, stage)))
-            if stage.serve.autoscale:
-                files.append((f"hpa-{stage.dns}.yaml", "hpa.yaml.j2", _hpa(plan, stage)))
-        outputs = [OutputFile(f"{directory}/{file}", render(f"kubernetes/{template}", **ctx))
-                   for file, template, ctx in files]
-        kustomization = render("kubernetes/kustomization.yaml.j2",
-                               namespace=plan.kubernetes.namespace,
-                               resources=sorted(file for file, _, _ in files))
-        outputs.append(OutputFile(f"{directory}/kustomization.yaml", kustomization))
-        return sorted(outputs, key=lambda f: f.path)
 
-    def repository_files(self, plans: tuple[Plan, ...]) -> list[OutputFile]:
-        return []
+def render(plan: Plan) -> list[OutputFile]:
+    settings = _settings(plan)
+    directory = f"{settings.path.rstrip('/')}/{plan.environment or 'default'}"
+    files: list[tuple[str, str, dict[str, Any]]] = [
+        ("configmap.yaml", "configmap.yaml.j2", _configmap(plan))]
+    if plan.pipeline_stages:
+        files.append(("workflowtemplate.yaml", "workflowtemplate.yaml.j2", _workflow(plan)))
+        if plan.schedule:
+            files.append(("cronworkflow.yaml", "cronworkflow.yaml.j2", _cron_workflow(plan)))
+    for stage in plan.scheduled_stages:
+        files.append((f"cronjob-{stage.dns}.yaml", "cronjob.yaml.j2", _cronjob(plan, stage)))
+    for stage in plan.stages:
+        if stage.serve is None:
+            continue
+        files.append((f"deployment-{stage.dns}.yaml", "deployment.yaml.j2", _deployment(plan, stage)))
+        files.append((f"service-{stage.dns}.yaml", "service.yaml.j2", _service(plan, stage)))
+        files.append((f"networkpolicy-{stage.dns}.yaml", "networkpolicy.yaml.j2",
+                      _service(plan, stage)))
+        if stage.serve.autoscale:
+            files.append((f"hpa-{stage.dns}.yaml", "hpa.yaml.j2", _hpa(plan, stage)))
+    outputs = [OutputFile(f"{directory}/{file}", render_template(f"kubernetes/{template}", **ctx))
+               for file, template, ctx in files]
+    kustomization = render_template("kubernetes/kustomization.yaml.j2",
+                                    namespace=plan.pod.namespace,
+                                    resources=sorted(file for file, _, _ in files))
+    outputs.append(OutputFile(f"{directory}/kustomization.yaml", kustomization))
+    return sorted(outputs, key=lambda f: f.path)
 
 
 # ------------------------------------------------------------------------------ names
@@ -105,22 +104,20 @@ def approval_task(plan: Plan, stage: PlanStage) -> str:
 
 
 def _meta(plan: Plan, name: str, component: str) -> dict[str, Any]:
-    assert plan.kubernetes is not None
-    return {"name": name, "namespace": plan.kubernetes.namespace,
+    return {"name": name, "namespace": plan.pod.namespace,
             "labels": names.labels(plan, component), "annotations": names.trace_annotations(plan)}
 
 
 def _common(plan: Plan) -> dict[str, Any]:
-    assert plan.kubernetes is not None
-    k8s = plan.kubernetes
+    pod = plan.pod
     return {
         "wrapper": scripts.WRAPPER,
         "run_dir": scripts.RUN_DIR,
         "workspace_dir": scripts.WORKSPACE_DIR,
         "configmap": configmap_name(plan),
-        "secret_name": k8s.secret_name or f"mlops-{plan.dns}",
-        "node_selector": sorted(k8s.gpu_node_selector.items()),
-        "tolerations": list(k8s.gpu_tolerations),
+        "secret_name": pod.secret_name,
+        "node_selector": list(pod.gpu_node_selector),
+        "tolerations": list(pod.gpu_tolerations),
     }
 
 
@@ -132,8 +129,9 @@ def _image(stage: PlanStage) -> str:
     return image
 
 
-def _builtin_env(plan: Plan, stage: PlanStage) -> list[tuple[str, str]]:
-    return [(name, _k8s_literal(value)) for name, value in plan.builtin_env(stage)]
+def _builtin_env(stage: PlanStage) -> list[tuple[str, str]]:
+    return [(var.name, _k8s_literal(str(var.text))) for var in stage.env
+            if var.origin == "builtin" and var.text is not None]
 
 
 # -------------------------------------------------------------------------- resources
@@ -145,7 +143,7 @@ def _configmap(plan: Plan) -> dict[str, Any]:
 
 
 def _workflow(plan: Plan) -> dict[str, Any]:
-    assert plan.kubernetes is not None
+    settings = _settings(plan)
     stages = plan.pipeline_stages
     # A run's param values reach the pod through annotations that Argo fills in, read back with
     # the Downward API: the kubelet expands `$(VAR)` in an env `value` (and reduces `$$` to
@@ -164,31 +162,31 @@ def _workflow(plan: Plan) -> dict[str, Any]:
             tasks.append({"name": approve, "template": APPROVE_TEMPLATE,
                           "dependencies": dependencies, "with_items": None})
             dependencies = [approve]
-        combos = scripts.combinations(stage)
+        combos = stage.combinations
         tasks.append({"name": stage.dns, "template": stage_template(stage),
                       "dependencies": dependencies,
-                      "with_items": [str(i) for i in range(len(combos))] if combos else None})
-        env = _builtin_env(plan, stage)
+                      "with_items": [str(c.index) for c in combos] if combos else None})
+        env = _builtin_env(stage)
         if combos:
             env.append((scripts.COMBINATION_VAR, "{{inputs.parameters.combination}}"))
         steps.append({
             "template": stage_template(stage), "matrix": bool(combos),
             "image": _image(stage), "env": env, "param_env": param_env,
             "annotations": param_annotations, "secrets": list(stage.secrets),
-            **cpu_memory(stage),
-            "gpu": stage.gpu, "retries": stage.retries,
-            "retry_delay": f"{stage.retry_delay}s" if stage.retry_delay else None,
-            "timeout": stage.timeout,
+            "cpu": stage.resources.cpu, "memory": stage.resources.memory,
+            "gpu": stage.resources.gpu, "retries": stage.policy.retries,
+            "retry_delay": f"{stage.policy.retry_delay}s" if stage.policy.retry_delay else None,
+            "timeout": stage.policy.timeout,
         })
     return {
         **_common(plan),
         "meta": _meta(plan, template_name(plan), "pipeline"),
         "pod_labels": names.labels(plan, "pipeline"),
-        "service_account": plan.kubernetes.service_account,
+        "service_account": plan.pod.service_account,
         "params": [{"name": p.name, "value": p.default_text,
                     "enum": [env_text(v) for v in p.schema.get("enum", ())],
                     "description": p.schema.get("description")} for p in plan.params],
-        "workspace": plan.kubernetes.workspace,
+        "workspace": settings.workspace,
         "tasks": tasks,
         "steps": steps,
         "approvals": any(t["template"] == APPROVE_TEMPLATE for t in tasks),
@@ -205,9 +203,10 @@ def _cronjob(plan: Plan, stage: PlanStage) -> dict[str, Any]:
         **_common(plan),
         "meta": _meta(plan, names.resource_name(plan, stage.dns, names.CRONJOB_LIMIT), stage.dns),
         "schedule": stage.schedule, "image": _image(stage),
-        "env": _builtin_env(plan, stage), "secrets": list(stage.secrets),
-        **cpu_memory(stage),
-        "gpu": stage.gpu, "retries": stage.retries, "timeout": stage.timeout,
+        "env": _builtin_env(stage), "secrets": list(stage.secrets),
+        "cpu": stage.resources.cpu, "memory": stage.resources.memory,
+        "gpu": stage.resources.gpu, "retries": stage.policy.retries,
+        "timeout": stage.policy.timeout,
     }
 
 
@@ -221,8 +220,8 @@ def _deployment(plan: Plan, stage: PlanStage) -> dict[str, Any]:
         # every apply.
         "replicas": None if serve.autoscale else serve.replicas,
         "image": serve.image or _image(stage), "port": serve.port, "health": serve.health,
-        "env": _builtin_env(plan, stage),
-        **cpu_memory(stage),
+        "env": _builtin_env(stage),
+        "cpu": stage.resources.cpu, "memory": stage.resources.memory,
     }
 
 
@@ -238,5 +237,3 @@ def _hpa(plan: Plan, stage: PlanStage) -> dict[str, Any]:
     return {"meta": _meta(plan, name, stage.dns), "target": name,
             "autoscale": stage.serve.autoscale}
 
-
-TARGET = KubernetesTarget()

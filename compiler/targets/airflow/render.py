@@ -13,31 +13,21 @@ templated fields, so Airflow renders no Jinja in them (SPEC.md section 5).
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import json
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from compiler.plan import Plan, PlanStage, Scalar
-from compiler.render import gate
-from compiler.render.base import OutputFile
-from compiler.render.pod import DEFAULT_CPU, DEFAULT_MEMORY, cpu_memory
+from compiler.envvars import Secret
+from compiler.matrix import Combination
+from compiler.plan import Plan, PlanStage
+from compiler.pods import DEFAULT_CPU, DEFAULT_MEMORY
 from compiler.render.encode import Encoded, python_literal, trusted
-from compiler.render.templating import render
-from compiler.spec.models import AirflowTarget as AirflowSettings
-from compiler.spec.models import KubernetesTarget as KubernetesSettings
-from compiler.spec.params import env_text
+from compiler.render.gate import GATE_SCRIPT
+from compiler.render.templating import render as render_template
 from compiler.spec.values import Ref
-
-# Pods need cpu and memory requests equal to limits (SPEC.md section 5); these apply when the
-# spec sets neither a stage's nor the defaults' resources (the same as the kubernetes target).
-
-_TASK_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-_TASK_ID_MAX = 200  # Airflow allows 250; leave room for the suffixes below
+from compiler.targets.airflow import NAME, AirflowSettings
+from compiler.targets.base import OutputFile
 
 
 @dataclass(frozen=True)
@@ -87,57 +77,30 @@ def dag_path(plan: Plan) -> str:
 
 
 def _settings(plan: Plan) -> AirflowSettings:
-    return plan.airflow or AirflowSettings.model_validate({})
-
-
-def matrix_combinations(stage: PlanStage) -> tuple[tuple[tuple[str, Scalar], ...], ...]:
-    """Every combination of the stage's axes, in the order written (one empty one without)."""
-    axes = [[(axis, value) for value in values] for axis, values in stage.matrix]
-    return tuple(tuple(combo) for combo in itertools.product(*axes))
+    settings = plan.settings(NAME)
+    assert isinstance(settings, AirflowSettings)
+    return settings
 
 
 def task_ids(stage: PlanStage) -> tuple[str, ...]:
-    """Task ids of a stage, one per matrix combination: valid, unique and deterministic.
-
-    A readable `<stage>__<axis>-<value>...`; when a value needs characters Airflow does not
-    allow, or two combinations would share an id, a short hash of the combination is added.
-    """
-    combos = matrix_combinations(stage)
-    if not stage.matrix:
-        return (stage.name,)
-    raw = [stage.name + "".join(f"__{axis}-{env_text(value)}" for axis, value in combo)
-           for combo in combos]
-    safe = [_TASK_ID_UNSAFE.sub("_", r)[:_TASK_ID_MAX] for r in raw]
-    safe_counts = Counter(safe)
-    ids = []
-    for r, s, combo in zip(raw, safe, combos):
-        if s != r or safe_counts[s] > 1:
-            digest = hashlib.sha256(json.dumps([[a, v] for a, v in combo]).encode()).hexdigest()
-            s = f"{s}__{digest[:8]}"
-        ids.append(s)
-    # identical combinations (a value listed twice) still need distinct ids
-    counts = Counter(ids)
-    return tuple(s if counts[s] == 1 else f"{s}__{i}" for i, s in enumerate(ids))
+    """Task ids of a stage: its name, or one per matrix combination (the plan's keys)."""
+    return tuple(c.key for c in stage.combinations) or (stage.name,)
 
 
-def _env_recipe(plan: Plan, stage: PlanStage,
-                combo: tuple[tuple[str, Scalar], ...]) -> dict[str, Encoded]:
+def _env_recipe(stage: PlanStage, combo: Combination | None) -> dict[str, Encoded]:
     """The task's environment: literal values as Python strings, values with `${params.x}` as
-    tuples of strings and `ParamRef("x")`, resolved when the task runs."""
-    matrix = {axis: env_text(value) for axis, value in combo}
+    tuples of strings and `ParamRef("x")`, resolved when the task runs. Matrix values are
+    known per task: they become literal text. Secrets come from the worker (or a Secret)."""
+    matrix = dict(combo.texts) if combo is not None else {}
     recipe: dict[str, Encoded] = {}
-    for name, value in plan.builtin_env(stage):
-        recipe[name] = python_literal(value)
-    for param in plan.params:
-        recipe[param.var] = trusted(f"(ParamRef({python_literal(param.name)}),)")
-    for axis, text in matrix.items():
-        recipe[Ref("matrix", axis).var] = python_literal(text)
-    for name, text in gate.gate_env(stage):
-        recipe[name] = python_literal(text)
-    for name, parts in stage.env:
-        # matrix values are known per task: they become literal text here
-        recipe[name] = _pieces([matrix[p.name] if isinstance(p, Ref) and p.kind == "matrix"
-                                else p for p in parts])
+    for var in stage.env:
+        if var.origin == "secret":
+            continue
+        if var.origin == "param":
+            recipe[var.name] = _pieces(list(var.pieces))  # type: ignore[arg-type]
+            continue
+        recipe[var.name] = _pieces([matrix[p.name] if isinstance(p, Ref) and p.kind == "matrix"
+                                    else p for p in var.pieces if not isinstance(p, Secret)])  # type: ignore[misc]
     return recipe
 
 
@@ -165,18 +128,20 @@ def _pieces(pieces: list[str | Ref]) -> Encoded:
     return trusted("(" + ", ".join(encoded) + ("," if len(encoded) == 1 else "") + ")")
 
 
-def _tasks(plan: Plan, stages: tuple[PlanStage, ...], ids: dict[str, tuple[str, ...]],
+def _tasks(stages: tuple[PlanStage, ...], ids: dict[str, tuple[str, ...]],
            operator: str) -> Iterator[_Task]:
     for stage in stages:
         upstream = tuple(t for need in stage.needs for t in ids[need])
         values: dict[str, Any] = {
-            "gated": bool(gate.gate_env(stage)), "secret_names": stage.secrets,
-            "image": stage.image, **cpu_memory(stage), "gpu": stage.gpu,
-            "retries": stage.retries, "retry_delay": stage.retry_delay, "timeout": stage.timeout,
+            "gated": stage.gate is not None, "secret_names": stage.secrets,
+            "image": stage.image, "cpu": stage.resources.cpu, "memory": stage.resources.memory,
+            "gpu": stage.resources.gpu, "retries": stage.policy.retries,
+            "retry_delay": stage.policy.retry_delay, "timeout": stage.policy.timeout,
         }
         settings = {name: python_literal(values[name]) for name in _SETTINGS[operator]}
-        for task_id, combo in zip(ids[stage.name], matrix_combinations(stage)):
-            yield _Task(task_id=task_id, run=stage.run, recipe=_env_recipe(plan, stage, combo),
+        combos: tuple[Combination | None, ...] = stage.combinations or (None,)
+        for task_id, combo in zip(ids[stage.name], combos):
+            yield _Task(task_id=task_id, run=stage.run, recipe=_env_recipe(stage, combo),
                         settings=settings, upstream=upstream)
 
 
@@ -208,11 +173,11 @@ def _dags(plan: Plan, operator: str) -> tuple[_Dag, ...]:
     stem = file_stem(plan)
     ids = {stage.name: task_ids(stage) for stage in plan.stages}  # once: specs may be big
     dags = [_Dag(stem, "dag", plan.description or None, _doc_md(plan, None), plan.schedule, _tags(plan),
-                 tuple(_tasks(plan, plan.pipeline_stages, ids, operator)))]
+                 tuple(_tasks(plan.pipeline_stages, ids, operator)))]
     for index, stage in enumerate(plan.scheduled_stages, start=1):
         dags.append(_Dag(f"{stem}__{stage.name.replace('-', '_')}", f"stage_dag_{index}",
                          plan.description or None, _doc_md(plan, stage), stage.schedule,
-                         _tags(plan), tuple(_tasks(plan, (stage,), ids, operator))))
+                         _tags(plan), tuple(_tasks((stage,), ids, operator))))
     return tuple(dags)
 
 
@@ -248,18 +213,13 @@ def _split(dags: tuple[_Dag, ...], operator: str) -> tuple[
         replace(d, tasks=tuple(reduced(t) for t in d.tasks)) for d in dags)
 
 
-def _tolerations(kubernetes: KubernetesSettings) -> list[dict[str, Any]]:
-    return [{k: v for k, v in t.model_dump().items() if v is not None}
-            for t in kubernetes.gpu_tolerations]
-
-
 def render_dag(plan: Plan) -> str:
     settings = _settings(plan)
-    kubernetes = plan.kubernetes or KubernetesSettings.model_validate({})
+    pod = plan.pod
     depth = len([p for p in settings.path.split("/") if p not in ("", ".")])
     operator = settings.operator
     base_env, defaults, dags = _split(_dags(plan, operator), operator)
-    return render(
+    return render_template(
         "airflow/dag.py.j2",
         pipeline=plan.pipeline,
         owner=plan.owner or "airflow",
@@ -274,24 +234,17 @@ def render_dag(plan: Plan) -> str:
         workdir=settings.workdir or ".",
         params=[{"name": p.name, "default": p.default, "schema": dict(p.schema)}
                 for p in plan.params],
-        gate_script=gate.GATE_SCRIPT,
-        namespace=settings.namespace or kubernetes.namespace or "default",
-        service_account=kubernetes.service_account,
-        secret_name=kubernetes.secret_name or f"mlops-{plan.dns}",
+        gate_script=GATE_SCRIPT,
+        namespace=settings.namespace or pod.namespace,
+        service_account=pod.service_account,
+        secret_name=pod.secret_name,
         workspace_claim=f"mlops-{plan.dns}-workspace",
-        gpu_node_selector=dict(sorted(kubernetes.gpu_node_selector.items())),
-        gpu_tolerations=_tolerations(kubernetes),
+        gpu_node_selector=dict(pod.gpu_node_selector),
+        gpu_tolerations=[{k: v for k, v in (("key", t.key), ("operator", t.operator),
+                                            ("value", t.value), ("effect", t.effect))
+                          if v is not None} for t in pod.gpu_tolerations],
     )
 
 
-class AirflowTarget:
-    """`targets.airflow`: DAG files for Airflow 2.10+ and 3.x."""
-
-    name = "airflow"
-
-    def render(self, plan: Plan) -> list[OutputFile]:
-        return [OutputFile(dag_path(plan), render_dag(plan))]
-
-    def repository_files(self, plans: tuple[Plan, ...]) -> list[OutputFile]:
-        return []  # each DAG file is self-contained
-
+def render(plan: Plan) -> list[OutputFile]:
+    return [OutputFile(dag_path(plan), render_dag(plan))]

@@ -48,17 +48,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic
 from compiler.lint.base import LintContext, Rule
 from compiler.lint.walk import Finding, per_spec
 from compiler.spec.models import ParamSchema, Spec
+from compiler.targets import built
+from compiler.targets.kubernetes import NAME
 
 _HINT = ("Argo substitutes '{{...}}' in workflow parameters and has no escape for it; "
          "write the value without '{{', or build without the kubernetes target")
 
 
 def _builds_kubernetes(spec: Spec) -> bool:
-    return spec.targets is None or spec.targets.kubernetes is not None
+    return NAME in built(spec.targets)
 
 
 def _find(spec: Spec) -> Iterator[Finding]:
@@ -88,9 +90,7 @@ def _find(spec: Spec) -> Iterator[Finding]:
 
 
 def check(context: LintContext) -> Iterator[Diagnostic]:
-    yield from per_spec(context, "MLP403", _find)
+    yield from per_spec(context, _find)
 
 
-RULE = Rule("MLP403", "argo-substitution", Severity.ERROR,
-            "'{{' in a param default, choice or description that Argo would substitute",
-            check, __doc__ or "")
+RULE = Rule("MLP403", check, __doc__ or "")

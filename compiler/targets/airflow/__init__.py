@@ -1,0 +1,91 @@
+"""The Airflow target: one DAG file per environment, for Airflow 2.10+ and 3.x.
+
+See `render.py` for the layout of the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, Optional
+
+from pydantic import Field
+
+from compiler.spec.base import Model
+from compiler.spec.types import KubeLabel, RelPath
+from compiler.targets.base import Anchor, OutputFile, Support, emulated, native, unsupported
+
+if TYPE_CHECKING:  # pragma: no cover
+    from compiler.lint.base import Rule
+    from compiler.plan import Plan
+    from compiler.pods import PodSettings
+
+NAME = "airflow"
+
+
+class AirflowSettings(Model):
+    """`targets.airflow`: Airflow DAG files."""
+
+    path: RelPath = "airflow/dags"
+    version: Literal[2, 3] = 3
+    operator: Literal["bash", "kubernetes"] = "bash"
+    workdir: Optional[str] = Field(
+        None, description="working directory of bash tasks; default: the repository root, "
+                          "found relative to the DAG file")
+    namespace: Optional[KubeLabel] = Field(
+        None, description="pod namespace for operator: kubernetes; default: the namespace "
+                          "of targets.kubernetes")
+
+
+CAPABILITIES: dict[str, Support] = {
+    "needs": native("task dependencies"),
+    "inputs/outputs": emulated("one shared working directory (bash) or workspace volume"),
+    "retries": native("task retries and retry_delay"),
+    "timeout": native("execution_timeout"),
+    "image": native("KubernetesPodOperator image (operator: kubernetes); ignored by bash"),
+    "resources": native("pod requests and limits (operator: kubernetes)"),
+    "gpu": native("nvidia.com/gpu limit (operator: kubernetes)"),
+    "matrix": emulated("one task per combination"),
+    "params": native("DAG params (Param)"),
+    "secrets": emulated("worker environment (bash) or a Kubernetes Secret (pods)"),
+    "gate": emulated("gate script after the command"),
+    "schedule": native("DAG schedule"),
+    "stage schedule": native("a DAG of its own"),
+    "approval": unsupported("noted in the DAG documentation only"),
+    "serve": unsupported("the deploy task runs its command; no server is started"),
+    "push trigger": unsupported("Airflow has no push trigger"),
+}
+
+
+class AirflowTarget:
+    name = NAME
+    title = "Apache Airflow"
+    settings = AirflowSettings
+    shortcut = None
+    default = True
+    anchor: Anchor = "output"
+    capabilities = CAPABILITIES
+    limits: Sequence[Any] = ()
+    file_pattern = r"(^|/)mlops_[^/]*\.py$"
+
+    def roots(self, settings: Any) -> tuple[str, ...]:
+        return (str(settings.path).rstrip("/"),)
+
+    def containers(self, settings: Any) -> str | None:
+        return f"{NAME} (operator: kubernetes)" if settings.operator == "kubernetes" else None
+
+    def pod_settings(self, settings: Any, pipeline: str) -> PodSettings | None:
+        return None
+
+    def rules(self) -> Sequence[Rule]:
+        return ()
+
+    def render(self, plan: Plan) -> list[OutputFile]:
+        from compiler.targets.airflow import render
+
+        return render.render(plan)
+
+    def repository_files(self, plans: Sequence[Plan]) -> list[OutputFile]:
+        return []  # each DAG file is self-contained
+
+
+TARGET = AirflowTarget()

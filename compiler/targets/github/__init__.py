@@ -1,0 +1,93 @@
+"""The GitHub Actions target: workflows under `.github/workflows/` at the repository root.
+
+See `render.py` for the files and how spec strings stay data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from pydantic import Field
+
+from compiler.spec.base import Model
+from compiler.spec.types import RelPath
+from compiler.targets.base import Anchor, OutputFile, Support, emulated, native, unsupported
+
+if TYPE_CHECKING:  # pragma: no cover
+    from compiler.lint.base import Rule
+    from compiler.plan import Plan
+    from compiler.pods import PodSettings
+
+NAME = "github"
+
+RunsOn = Union[str, list[str]]
+
+
+class GithubSettings(Model):
+    """`targets.github`: GitHub Actions workflows."""
+
+    path: RelPath = Field(".github/workflows", description="where the workflows go, relative "
+                          "to the repository root (GitHub only reads .github/workflows)")
+    runs_on: RunsOn = Field("ubuntu-24.04", description="runner labels of every job")
+    gpu_runs_on: Optional[RunsOn] = Field(None, description="runner labels of jobs of stages "
+                                          "with a GPU")
+
+
+CAPABILITIES: dict[str, Support] = {
+    "needs": native("job needs"),
+    "inputs/outputs": emulated("upload-artifact / download-artifact between jobs"),
+    "retries": emulated("a retry loop in the step's fixed wrapper script"),
+    "timeout": native("timeout-minutes (rounded up to a minute)"),
+    "image": native("job container"),
+    "resources": unsupported("runner size is chosen by runs_on"),
+    "gpu": native("gpu_runs_on runner labels"),
+    "matrix": native("strategy.matrix"),
+    "params": native("workflow_dispatch inputs"),
+    "secrets": native("secrets context in step env"),
+    "gate": emulated("gate script after the command"),
+    "schedule": native("on.schedule"),
+    "stage schedule": native("a workflow of its own"),
+    "approval": native("GitHub environment protection on deploy jobs"),
+    "serve": unsupported("the deploy job runs its command; no server is started"),
+    "push trigger": native("on.push"),
+}
+
+
+class GithubTarget:
+    name = NAME
+    title = "GitHub Actions"
+    settings = GithubSettings
+    shortcut = None
+    default = True
+    anchor: Anchor = "repository"
+    capabilities = CAPABILITIES
+    limits: Sequence[Any] = ()
+    file_pattern = r"(^|/)mlops-[^/]*\.ya?ml$"
+
+    def roots(self, settings: Any) -> tuple[str, ...]:
+        return (str(settings.path).rstrip("/"),)
+
+    def containers(self, settings: Any) -> str | None:
+        return None  # a stage without an image runs on the runner itself
+
+    def pod_settings(self, settings: Any, pipeline: str) -> PodSettings | None:
+        return None
+
+    def rules(self) -> Sequence[Rule]:
+        from compiler.targets.github import gpu_runner
+
+        return (gpu_runner.RULE,)
+
+    def render(self, plan: Plan) -> list[OutputFile]:
+        from compiler.targets.github import render
+
+        return render.render(plan)
+
+    def repository_files(self, plans: Sequence[Plan]) -> list[OutputFile]:
+        from compiler.targets.github import render
+
+        return render.repository_files(plans)
+
+
+TARGET = GithubTarget()

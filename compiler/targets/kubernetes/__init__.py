@@ -1,0 +1,129 @@
+"""The Kubernetes target: Argo Workflows for the pipeline DAG, plain Kubernetes for the rest.
+
+See `render.py` for the files. Its settings are also the cluster settings of every other target
+that runs pods (Airflow's `operator: kubernetes`): namespace, service account, Secret, GPU
+placement (`pod_settings`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, Optional
+
+from pydantic import Field
+
+from compiler.spec.base import Model
+from compiler.spec.types import (
+    NAMESPACE_PATTERN,
+    KubeLabelKey,
+    KubeLabelValue,
+    KubeSubdomain,
+    Quantity,
+    RelPath,
+)
+from compiler.targets.base import Anchor, OutputFile, Support, emulated, native, unsupported
+
+if TYPE_CHECKING:  # pragma: no cover
+    from compiler.lint.base import Rule
+    from compiler.plan import Plan
+    from compiler.pods import PodSettings
+
+NAME = "kubernetes"
+
+
+class Workspace(Model):
+    size: Quantity = "10Gi"
+    storage_class: Optional[KubeSubdomain] = None
+
+
+class Toleration(Model):
+    key: KubeLabelKey
+    operator: Literal["Exists", "Equal"] = "Exists"
+    value: Optional[KubeLabelValue] = None
+    effect: Optional[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]] = None
+
+
+class KubernetesSettings(Model):
+    """`targets.kubernetes`: Argo Workflows and Kubernetes manifests."""
+
+    path: RelPath = "k8s"
+    namespace: str = Field("default", pattern=NAMESPACE_PATTERN)
+    service_account: Optional[KubeSubdomain] = None
+    secret_name: Optional[KubeSubdomain] = Field(
+        None, description="Kubernetes Secret holding the spec's secrets, one key per name; "
+                          "default: mlops-<pipeline>")
+    workspace: Workspace = Workspace()
+    gpu_node_selector: dict[KubeLabelKey, KubeLabelValue] = Field(default_factory=dict)
+    gpu_tolerations: list[Toleration] = Field(default_factory=list)
+
+
+class KubernetesShortcut(Model):
+    """`environments.<env>.kubernetes`: a shortcut for `targets.kubernetes` in an overlay."""
+
+    namespace: str = Field(pattern=NAMESPACE_PATTERN)
+
+
+CAPABILITIES: dict[str, Support] = {
+    "needs": native("Argo DAG dependencies"),
+    "inputs/outputs": native("one workspace volume claim for the whole workflow"),
+    "retries": native("Argo retryStrategy with backoff"),
+    "timeout": native("activeDeadlineSeconds"),
+    "image": native("container image"),
+    "resources": native("requests equal to limits"),
+    "gpu": native("nvidia.com/gpu limit, GPU node selector and tolerations"),
+    "matrix": native("withItems"),
+    "params": native("workflow parameters with enum"),
+    "secrets": native("secretKeyRef to one Secret"),
+    "gate": emulated("gate script after the command"),
+    "schedule": native("CronWorkflow schedules"),
+    "stage schedule": native("CronJob"),
+    "approval": native("Argo suspend step before deploy"),
+    "serve": native("Deployment, Service and HorizontalPodAutoscaler"),
+    "push trigger": unsupported("Argo has no push trigger (use Argo Events)"),
+}
+
+
+class KubernetesTarget:
+    name = NAME
+    title = "Kubernetes and Argo Workflows"
+    settings = KubernetesSettings
+    shortcut = KubernetesShortcut
+    default = True
+    anchor: Anchor = "output"
+    capabilities = CAPABILITIES
+    limits: Sequence[Any] = ()
+    file_pattern = r"(^|/)k8s/"
+
+    def roots(self, settings: Any) -> tuple[str, ...]:
+        return (str(settings.path).rstrip("/"),)
+
+    def containers(self, settings: Any) -> str | None:
+        return NAME
+
+    def pod_settings(self, settings: Any, pipeline: str) -> PodSettings | None:
+        from compiler.pods import PodSettings, Toleration as PodToleration
+
+        return PodSettings(
+            namespace=settings.namespace,
+            service_account=settings.service_account,
+            secret_name=settings.secret_name or f"mlops-{pipeline}",
+            gpu_node_selector=tuple(sorted(settings.gpu_node_selector.items())),
+            gpu_tolerations=tuple(PodToleration(t.key, t.operator, t.value, t.effect)
+                                  for t in settings.gpu_tolerations),
+        )
+
+    def rules(self) -> Sequence[Rule]:
+        from compiler.targets.kubernetes import argo_substitution
+
+        return (argo_substitution.RULE,)
+
+    def render(self, plan: Plan) -> list[OutputFile]:
+        from compiler.targets.kubernetes import render
+
+        return render.render(plan)
+
+    def repository_files(self, plans: Sequence[Plan]) -> list[OutputFile]:
+        return []
+
+
+TARGET = KubernetesTarget()
