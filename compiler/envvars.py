@@ -18,8 +18,9 @@ from compiler.spec.values import Ref, interpolation_parts
 
 if TYPE_CHECKING:  # pragma: no cover
     from compiler.plan import GateCheck, PlanParam
+    from compiler.spec.models import Tracking
 
-Origin = Literal["builtin", "param", "matrix", "spec", "secret", "gate"]
+Origin = Literal["builtin", "param", "matrix", "tracking", "spec", "secret", "gate"]
 
 METRICS_VAR = "MLOPS_METRICS"
 GATES_VAR = "MLOPS_GATES"
@@ -64,16 +65,18 @@ def gates_json(check: GateCheck) -> str:
                       separators=(",", ":"), ensure_ascii=True)
 
 
-def stage_env(pipeline: str, stage: str, environment: str | None, git_sha: str | None,
-              params: Iterable[PlanParam], matrix: Iterable[tuple[str, object]],
+def stage_env(pipeline: str, stage: str, stage_type: str, environment: str | None,
+              git_sha: str | None, params: Iterable[PlanParam],
+              matrix: Iterable[tuple[str, object]], tracking: Tracking,
               env: Mapping[str, str], secrets: Iterable[str],
               gate: GateCheck | None) -> tuple[EnvVar, ...]:
     """The stage's variables in their one order: built-ins (by name), params (by name), matrix
-    axes (as written), the spec's env (by name), secrets (by name), the gate's data. Names are
-    unique: a secret named like an env variable replaces it (lint keeps the built-ins apart)."""
-    builtins: list[tuple[str, str]] = [("MLOPS_PIPELINE", pipeline), ("MLOPS_STAGE", stage)]
-    if git_sha:
-        builtins.append(("MLOPS_GIT_SHA", git_sha))
+    axes (as written), tracking, the spec's env (by name), secrets (by name), the gate's data.
+    Names are unique: a secret named like an env variable replaces it, and the spec's env
+    replaces a tracking variable of the same name (lint keeps the built-ins apart)."""
+    builtins: list[tuple[str, Piece]] = [
+        ("MLOPS_PIPELINE", pipeline), ("MLOPS_STAGE", stage),
+        ("MLOPS_GIT_SHA", git_sha or Engine("git_sha")), ("MLOPS_RUN_ID", Engine("run_id"))]
     if environment:
         builtins.append(("MLOPS_ENVIRONMENT", environment))
     secret_names = set(secrets)
@@ -81,6 +84,8 @@ def stage_env(pipeline: str, stage: str, environment: str | None, git_sha: str |
     result += [EnvVar(p.var, "param", (Ref("params", p.name),)) for p in params]
     result += [EnvVar(Ref("matrix", axis).var, "matrix", (Ref("matrix", axis),))
                for axis, _ in matrix]
+    result += [var for var in tracking_env(tracking, pipeline, stage, stage_type, environment)
+               if var.name not in env and var.name not in secret_names]
     result += [EnvVar(name, "spec", interpolation_parts(value))
                for name, value in sorted(env.items()) if name not in secret_names]
     result += [EnvVar(name, "secret", (Secret(name),)) for name in sorted(secret_names)]
@@ -88,3 +93,32 @@ def stage_env(pipeline: str, stage: str, environment: str | None, git_sha: str |
         result += [EnvVar(GATES_VAR, "gate", (gates_json(gate),)),
                    EnvVar(METRICS_VAR, "gate", (gate.metrics,))]
     return tuple(result)
+
+
+def tracking_env(tracking: Tracking, pipeline: str, stage: str, stage_type: str,
+                 environment: str | None) -> list[EnvVar]:
+    """The standard variables of MLflow and W&B. What only the engine knows (the run id, the
+    commit) the stage runner adds at run time from MLOPS_RUN_ID and MLOPS_GIT_SHA
+    (`compiler.render.runner`): MLFLOW_RUN_CONTEXT, WANDB_RUN_GROUP, WANDB_GIT_COMMIT."""
+    found: list[tuple[str, Piece]] = []
+    if tracking.mlflow is not None:
+        found.append(("MLFLOW_TRACKING_URI", tracking.mlflow.tracking_uri))
+        if tracking.mlflow.experiment is not None:
+            found.append(("MLFLOW_EXPERIMENT_NAME", tracking.mlflow.experiment))
+        if tracking.mlflow.token_secret is not None:
+            found.append(("MLFLOW_TRACKING_TOKEN", Secret(tracking.mlflow.token_secret)))
+    if tracking.mlflow is not None or tracking.wandb is not None:
+        found.append(("MLOPS_STAGE_TYPE", stage_type))  # read by the runner for run tags
+    if tracking.wandb is not None:
+        found.append(("WANDB_PROJECT", tracking.wandb.project))
+        if tracking.wandb.entity is not None:
+            found.append(("WANDB_ENTITY", tracking.wandb.entity))
+        if tracking.wandb.api_key_secret is not None:
+            found.append(("WANDB_API_KEY", Secret(tracking.wandb.api_key_secret)))
+        found.append(("WANDB_JOB_TYPE", stage_type))
+        found.append(("WANDB_NAME", stage))
+        tags = [f"pipeline:{pipeline}", f"stage:{stage}"]
+        if environment:
+            tags.append(f"environment:{environment}")
+        found.append(("WANDB_TAGS", ",".join(tags)))
+    return [EnvVar(name, "tracking", (value,)) for name, value in found]

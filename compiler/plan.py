@@ -20,7 +20,7 @@ from compiler.matrix import Combination, combinations
 from compiler.pods import DEFAULT_CPU, DEFAULT_MEMORY, PodResources, PodSettings
 from compiler.resolve import resolve_stage
 from compiler.spec import params as param_rules
-from compiler.spec.models import Spec
+from compiler.spec.models import Spec, Tracking
 from compiler.spec.values import (
     Gate,
     Ref,
@@ -90,13 +90,14 @@ class PlanStage:
     outputs: tuple[str, ...]
     gate: GateCheck | None                    # None: no gate (or no metrics file to check)
     env: tuple[EnvVar, ...]                   # everything the command sees, in a fixed order
-    secrets: tuple[str, ...]                  # sorted
+    secrets: tuple[str, ...]                  # every secret it reads (tracking too), sorted
     resources: PodResources                   # pod defaults applied
     policy: Policy
     schedule: str | None                      # five numeric cron fields
     matrix: tuple[tuple[str, tuple[Scalar, ...]], ...]  # axes as written
     combinations: tuple[Combination, ...]     # one per matrix combination; () without a matrix
     serve: PlanServe | None
+    cache: bool                               # the engine may skip it when nothing changed
     metrics: str | None = None                # the metrics file, gated or not
 
     @property
@@ -124,6 +125,7 @@ class Plan:
     schedule: str | None
     push: Push | None
     manual: bool
+    tracking: Tracking
     targets: Mapping[str, Any]                # built targets: name -> settings, registry order
     pod: PodSettings                          # for every target that runs pods
     spec_path: str                            # as given to the compiler, '/'-separated
@@ -190,6 +192,7 @@ def _plan(spec: Spec, graph: StageGraph, environment: str | None, approval: bool
         push=Push(tuple(triggers.push.branches), tuple(triggers.push.tags),
                   tuple(triggers.push.paths)) if triggers.push else None,
         manual=triggers.manual,
+        tracking=spec.tracking,
         targets=targets,
         pod=_pod_settings(targets, dns_name(spec.name)),
         spec_path=spec_path,
@@ -207,6 +210,12 @@ def _pod_settings(targets: Mapping[str, Any], pipeline: str) -> PodSettings:
         if found is not None:
             return found
     raise AssertionError("no registered target defines pod settings")  # pragma: no cover
+
+
+def _tracking_secrets(tracking: Tracking) -> tuple[str, ...]:
+    names = (tracking.mlflow.token_secret if tracking.mlflow else None,
+             tracking.wandb.api_key_secret if tracking.wandb else None)
+    return tuple(name for name in names if name is not None)
 
 
 def _param(name: str, param: Any) -> PlanParam:
@@ -234,9 +243,9 @@ def _stage(spec: Spec, name: str, graph: StageGraph, params: tuple[PlanParam, ..
         outputs=stage.outputs,
         metrics=stage.metrics,
         gate=gate,
-        env=stage_env(spec.name, name, environment, git_sha, params, matrix, stage.env,
-                      stage.secrets, gate),
-        secrets=stage.secrets,
+        env=stage_env(spec.name, name, stage.type, environment, git_sha, params, matrix,
+                      spec.tracking, stage.env, stage.secrets, gate),
+        secrets=tuple(sorted({*stage.secrets, *_tracking_secrets(spec.tracking)})),
         resources=PodResources(resources.get("cpu") or DEFAULT_CPU,
                                resources.get("memory") or DEFAULT_MEMORY,
                                resources.get("gpu") or 0),
@@ -252,4 +261,5 @@ def _stage(spec: Spec, name: str, graph: StageGraph, params: tuple[PlanParam, ..
             autoscale=Autoscale(serve.autoscale.min, serve.autoscale.max,
                                 serve.autoscale.cpu_percent) if serve.autoscale else None,
         ) if serve else None,
+        cache=stage.cache,
     )

@@ -35,6 +35,7 @@ class ResolvedStage:
     schedule: str | None                   # cron as written
     matrix: dict[str, list[Any]]           # axes in written order
     serve: Serve | None
+    cache: bool
 
 
 def resolve_stage(spec: Spec, name: str) -> ResolvedStage:
@@ -62,4 +63,5 @@ def resolve_stage(spec: Spec, name: str) -> ResolvedStage:
         schedule=stage.schedule,
         matrix={axis: list(values) for axis, values in stage.matrix.items()},
         serve=stage.serve,
+        cache=bool(stage.cache if stage.cache is not None else defaults.cache),
     )

@@ -162,9 +162,11 @@ def diff_specs(a: Spec, b: Spec, graph_a: StageGraph, graph_b: StageGraph,
                 changed.append(StageChange(name, fields))
     impacted = graph_b.downstream_closure([*added, *(c.name for c in changed)])
     pipeline_a = {"name": a.name, "description": a.description, "owner": a.owner,
-                  "secrets": sorted(a.secrets), "approval": approval[0]}
+                  "secrets": sorted(a.secrets), "approval": approval[0],
+                  "tracking": _dump(a.tracking)}
     pipeline_b = {"name": b.name, "description": b.description, "owner": b.owner,
-                  "secrets": sorted(b.secrets), "approval": approval[1]}
+                  "secrets": sorted(b.secrets), "approval": approval[1],
+                  "tracking": _dump(b.tracking)}
     return SpecDiff(
         environment=environment,
         added=added,
@@ -205,6 +207,7 @@ def effective_stage(spec: Spec, name: str) -> dict[str, Any]:
         "matrix": stage.matrix,
         "serve": _dump(stage.serve) if stage.serve is not None else None,
         "params": {p: param_rules.default_of(spec.params[p]) for p in used if p in spec.params},
+        "cache": stage.cache or None,
     }
     return {k: v for k, v in values.items() if v is not None and v != {} and v != []}
 

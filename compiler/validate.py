@@ -166,9 +166,11 @@ def merge_environment(data: Mapping[str, Any], env_name: str) -> dict[str, Any]:
             params[name] = {**params[name], "default": value}  # keep the schema, move the default
         else:  # a bare default: the override keeps its JSON type
             params[name] = {"default": value, "type": _json_type(params[name])}
-    for key in ("env", "defaults"):
+    for key in ("env", "defaults", "tracking"):
         if key in overlay:
             base[key] = _deep_merge(base.get(key) or {}, overlay[key])
+    if "triggers" in overlay:  # replaces the base's as a whole (SPEC.md, environments)
+        base["triggers"] = overlay["triggers"]
     stages = base.get("stages") or {}
     for name, patch in (overlay.get("stages") or {}).items():
         if name in stages and isinstance(patch, dict):  # unknown stages: lint rule MLP312

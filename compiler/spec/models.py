@@ -104,6 +104,10 @@ class Stage(Model):
     matrix: dict[Name, AxisValues] = Field(default_factory=dict, description="fan out once per "
                                              "combination of values; ${matrix.AXIS} in run")
     serve: Optional[Serve] = Field(None, description="deploy stages only: a long-running server")
+    cache: Optional[bool] = Field(None, description="true: the outputs are a pure function of "
+                                  "the command, image, env, params and inputs, so an engine "
+                                  "that caches (KFP, DVC) may skip the stage when none changed; "
+                                  "default false: the stage always runs")
 
     @model_validator(mode="after")
     def _run_or_serve(self) -> "Stage":
@@ -125,12 +129,41 @@ class Defaults(Model):
     resources: Optional[Resources] = None
     env: dict[EnvName, str] = Field(default_factory=dict)
     secrets: list[SecretName] = Field(default_factory=list)
+    cache: Optional[bool] = None
 
 
 class Push(Model):
     branches: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     paths: list[str] = Field(default_factory=list)
+
+
+class MlflowTracking(Model):
+    """MLflow: every stage gets MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME and tags that tie
+    its runs to the pipeline run, stage, environment and commit."""
+
+    tracking_uri: str = Field(min_length=1, description="MLFLOW_TRACKING_URI")
+    experiment: Optional[str] = Field(None, min_length=1, description="MLFLOW_EXPERIMENT_NAME; "
+                                      "default: the server's default experiment")
+    token_secret: Optional[SecretName] = Field(None, description="name of the secret that "
+                                               "holds MLFLOW_TRACKING_TOKEN (never its value)")
+
+
+class WandbTracking(Model):
+    """Weights & Biases: every stage gets WANDB_PROJECT, WANDB_ENTITY, a run group per pipeline
+    run, its stage as job type and name, and tags."""
+
+    project: str = Field(min_length=1, description="WANDB_PROJECT")
+    entity: Optional[str] = Field(None, min_length=1, description="WANDB_ENTITY")
+    api_key_secret: Optional[SecretName] = Field(None, description="name of the secret that "
+                                                 "holds WANDB_API_KEY (never its value)")
+
+
+class Tracking(Model):
+    """Experiment tracking, wired into every stage on every target."""
+
+    mlflow: Optional[MlflowTracking] = None
+    wandb: Optional[WandbTracking] = None
 
 
 class Triggers(Model):
@@ -183,6 +216,7 @@ class StagePatch(Model):
     schedule: Optional[Cron] = None
     matrix: Optional[dict[Name, AxisValues]] = None
     serve: Optional[ServePatch] = None
+    cache: Optional[bool] = None
 
 
 class _Environment(Model):
@@ -192,6 +226,9 @@ class _Environment(Model):
     params: dict[str, Scalar] = Field(default_factory=dict, description="new default values")
     env: dict[EnvName, str] = Field(default_factory=dict)
     defaults: Optional[Defaults] = None
+    triggers: Optional[Triggers] = Field(None, description="replaces the spec's triggers as a "
+                                         "whole in this environment")
+    tracking: Optional[Tracking] = None
     stages: dict[str, StagePatch] = Field(default_factory=dict)
     targets: Optional[Targets] = None
 
@@ -233,6 +270,7 @@ class Spec(Model):
                                       "stage sees; values live in the engine's secret store")
     defaults: Defaults = Defaults()
     triggers: Triggers = Triggers()
+    tracking: Tracking = Tracking()
     stages: dict[Name, Stage] = Field(min_length=1, description="the pipeline's stages, by name")
     environments: dict[Name, Environment] = Field(
         default_factory=dict, description="overlays (e.g. staging, production), each built "

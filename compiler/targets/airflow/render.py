@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from compiler.envvars import Secret
+from compiler.envvars import Engine, Secret
 from compiler.matrix import Combination
 from compiler.plan import Plan, PlanStage
 from compiler.pods import DEFAULT_CPU, DEFAULT_MEMORY
@@ -94,7 +94,7 @@ def _env_recipe(stage: PlanStage, combo: Combination | None) -> dict[str, Encode
     matrix = dict(combo.texts) if combo is not None else {}
     recipe: dict[str, Encoded] = {}
     for var in stage.env:
-        if var.origin == "secret":
+        if var.origin == "secret" or any(isinstance(p, (Engine, Secret)) for p in var.pieces):
             continue
         if var.origin == "param":
             recipe[var.name] = _pieces(list(var.pieces))  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import __version__
-from compiler.envvars import Secret
+from compiler.envvars import Engine, Secret
 from compiler.plan import Plan, PlanParam, PlanStage, Scalar
 from compiler.render.gate import GATE_SCRIPT
 from compiler.render.templating import render as render_template
@@ -324,7 +324,7 @@ def _run_env(plan: Plan, stage: PlanStage) -> Env:
     params = {p.name: p for p in plan.params}
     env: list[tuple[str, str]] = []
     for var in stage.env:
-        if var.origin == "gate":
+        if var.origin == "gate" or any(isinstance(p, Engine) for p in var.pieces):
             continue
         _refuse_expression(*(p for p in var.pieces if isinstance(p, str)))
         env.append((var.name, "".join(
