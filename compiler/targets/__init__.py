@@ -46,3 +46,13 @@ def container_targets(targets: Any) -> Iterator[str]:
 
 def settings_models() -> Mapping[str, type[Any]]:
     return {name: t.settings for name, t in TARGETS.items()}
+
+
+# The spec files the pre-commit hooks look at.
+SPEC_PATTERN = r"(^|/)mlops\.ya?ml$"
+
+
+def generated_files_pattern() -> str:
+    """A regex matching every file a spec or a target's default layout makes: what the
+    pre-commit hooks react to (`.pre-commit-hooks.yaml`, checked by a test)."""
+    return "|".join((SPEC_PATTERN, *(t.file_pattern for t in TARGETS.values())))
