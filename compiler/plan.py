@@ -18,7 +18,7 @@ from compiler.envvars import EnvVar, stage_env
 from compiler.graph import StageGraph, dns_name
 from compiler.matrix import Combination, combinations
 from compiler.pods import DEFAULT_CPU, DEFAULT_MEMORY, PodResources, PodSettings
-from compiler.resolve import resolve_stage
+from compiler.resolve import ResolvedStage, resolve_defaults, resolve_stage
 from compiler.spec import params as param_rules
 from compiler.spec.models import Spec, Tracking
 from compiler.spec.values import (
@@ -106,6 +106,19 @@ class PlanStage:
 
 
 @dataclass(frozen=True)
+class StageDefaults:
+    """What a stage that sets none of its own fields gets (`defaults` and top-level values):
+    targets that write shared values once take them from here, never from statistics over the
+    stages, so a one-stage edit changes only that stage's lines."""
+
+    image: str | None
+    secrets: tuple[str, ...]
+    resources: PodResources
+    policy: Policy
+    env: tuple[EnvVar, ...]                   # without the entries naming the stage itself
+
+
+@dataclass(frozen=True)
 class Push:
     branches: tuple[str, ...]
     tags: tuple[str, ...]
@@ -122,6 +135,7 @@ class Plan:
     approval: bool
     params: tuple[PlanParam, ...]
     stages: tuple[PlanStage, ...]             # every stage, topological order
+    defaults: StageDefaults
     schedule: str | None
     push: Push | None
     manual: bool
@@ -188,6 +202,7 @@ def _plan(spec: Spec, graph: StageGraph, environment: str | None, approval: bool
         params=params,
         stages=tuple(_stage(spec, name, graph, params, environment, git_sha)
                      for name in graph.order),
+        defaults=_defaults(spec, params, environment, git_sha),
         schedule=cron_fields(triggers.schedule) if triggers.schedule else None,
         push=Push(tuple(triggers.push.branches), tuple(triggers.push.tags),
                   tuple(triggers.push.paths)) if triggers.push else None,
@@ -224,12 +239,46 @@ def _param(name: str, param: Any) -> PlanParam:
                      param_rules.json_schema(param))
 
 
+def _defaults(spec: Spec, params: tuple[PlanParam, ...], environment: str | None,
+              git_sha: str | None) -> StageDefaults:
+    stage = resolve_defaults(spec)
+    env = stage_env(spec.name, "", stage.type, environment, git_sha, params, (), spec.tracking,
+                    stage.env, stage.secrets, None)
+    return StageDefaults(
+        image=stage.image,
+        secrets=_secrets(stage, spec.tracking),
+        resources=_resources(stage.resources),
+        policy=_policy(stage),
+        env=tuple(v for v in env if v.name not in _PER_STAGE),
+    )
+
+
+# Built-in and tracking variables whose value is the stage's own name or type.
+_PER_STAGE = frozenset({"MLOPS_STAGE", "MLOPS_STAGE_TYPE", "WANDB_JOB_TYPE", "WANDB_NAME",
+                        "WANDB_TAGS"})
+
+
+def _secrets(stage: ResolvedStage, tracking: Tracking) -> tuple[str, ...]:
+    return tuple(sorted({*stage.secrets, *_tracking_secrets(tracking)}))
+
+
+def _resources(resources: Mapping[str, Any]) -> PodResources:
+    return PodResources(resources.get("cpu") or DEFAULT_CPU,
+                        resources.get("memory") or DEFAULT_MEMORY,
+                        resources.get("gpu") or 0)
+
+
+def _policy(stage: ResolvedStage) -> Policy:
+    return Policy(stage.retries,
+                  duration_seconds(stage.retry_delay) if stage.retry_delay else None,
+                  duration_seconds(stage.timeout) if stage.timeout else None)
+
+
 def _stage(spec: Spec, name: str, graph: StageGraph, params: tuple[PlanParam, ...],
            environment: str | None, git_sha: str | None) -> PlanStage:
     stage = resolve_stage(spec, name)
     gates = tuple(parse_gate(g) for g in stage.gate)
     gate = GateCheck(stage.metrics, gates) if gates and stage.metrics is not None else None
-    resources = stage.resources
     serve = stage.serve
     matrix = tuple((axis, tuple(values)) for axis, values in stage.matrix.items())
     return PlanStage(
@@ -245,13 +294,9 @@ def _stage(spec: Spec, name: str, graph: StageGraph, params: tuple[PlanParam, ..
         gate=gate,
         env=stage_env(spec.name, name, stage.type, environment, git_sha, params, matrix,
                       spec.tracking, stage.env, stage.secrets, gate),
-        secrets=tuple(sorted({*stage.secrets, *_tracking_secrets(spec.tracking)})),
-        resources=PodResources(resources.get("cpu") or DEFAULT_CPU,
-                               resources.get("memory") or DEFAULT_MEMORY,
-                               resources.get("gpu") or 0),
-        policy=Policy(stage.retries,
-                      duration_seconds(stage.retry_delay) if stage.retry_delay else None,
-                      duration_seconds(stage.timeout) if stage.timeout else None),
+        secrets=_secrets(stage, spec.tracking),
+        resources=_resources(stage.resources),
+        policy=_policy(stage),
         schedule=cron_fields(stage.schedule) if stage.schedule else None,
         matrix=matrix,
         combinations=combinations(name, matrix),

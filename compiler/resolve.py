@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.spec.models import Serve, Spec
+from compiler.spec.models import Serve, Spec, Stage
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,19 @@ class ResolvedStage:
     cache: bool
 
 
+def resolve_defaults(spec: Spec) -> ResolvedStage:
+    """What a stage that sets none of its own fields gets: the spec's `defaults` and top-level
+    values. Targets that write shared values once (Airflow's `_task()` defaults) take them
+    from here, so a change to one stage changes only that stage's lines."""
+    return _resolve(spec, "", Stage.model_construct())
+
+
 def resolve_stage(spec: Spec, name: str) -> ResolvedStage:
-    stage, defaults = spec.stages[name], spec.defaults
+    return _resolve(spec, name, spec.stages[name])
+
+
+def _resolve(spec: Spec, name: str, stage: Stage) -> ResolvedStage:
+    defaults = spec.defaults
     resources: dict[str, Any] = {}
     for layer in (defaults.resources, stage.resources):
         if layer is not None:

@@ -13,15 +13,13 @@ templated fields, so Airflow renders no Jinja in them (SPEC.md section 5).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from compiler.envvars import Engine, Secret
+from compiler.envvars import Engine, EnvVar, Secret
 from compiler.matrix import Combination
 from compiler.plan import Plan, PlanStage
-from compiler.pods import DEFAULT_CPU, DEFAULT_MEMORY
 from compiler.render.encode import Encoded, python_literal, trusted
 from compiler.render.gate import GATE_SCRIPT
 from compiler.render.templating import render as render_template
@@ -42,14 +40,11 @@ class _Task:
     overrides: tuple[tuple[str, Encoded], ...] = ()
 
 
-# `_task()` arguments besides task_id, run and env, in the order written, with the value used
-# when a file has no stage task to take a default from.
-_SETTINGS: dict[str, dict[str, Any]] = {
-    "bash": {"gated": False, "secret_names": (), "retries": 0, "retry_delay": None,
-             "timeout": None},
-    "kubernetes": {"gated": False, "secret_names": (), "image": None, "cpu": DEFAULT_CPU,
-                   "memory": DEFAULT_MEMORY, "gpu": 0, "retries": 0, "retry_delay": None,
-                   "timeout": None},
+# `_task()` arguments besides task_id, run and env, in the order written.
+_SETTINGS: dict[str, tuple[str, ...]] = {
+    "bash": ("gated", "secret_names", "retries", "retry_delay", "timeout"),
+    "kubernetes": ("gated", "secret_names", "image", "cpu", "memory", "gpu", "retries",
+                   "retry_delay", "timeout"),
 }
 
 
@@ -87,13 +82,13 @@ def task_ids(stage: PlanStage) -> tuple[str, ...]:
     return tuple(c.key for c in stage.combinations) or (stage.name,)
 
 
-def _env_recipe(stage: PlanStage, combo: Combination | None) -> dict[str, Encoded]:
+def _env_recipe(env: tuple[EnvVar, ...], combo: Combination | None) -> dict[str, Encoded]:
     """The task's environment: literal values as Python strings, values with `${params.x}` as
     tuples of strings and `ParamRef("x")`, resolved when the task runs. Matrix values are
     known per task: they become literal text. Secrets come from the worker (or a Secret)."""
     matrix = dict(combo.texts) if combo is not None else {}
     recipe: dict[str, Encoded] = {}
-    for var in stage.env:
+    for var in env:
         if var.origin == "secret" or any(isinstance(p, (Engine, Secret)) for p in var.pieces):
             continue
         if var.origin == "param":
@@ -141,7 +136,7 @@ def _tasks(stages: tuple[PlanStage, ...], ids: dict[str, tuple[str, ...]],
         settings = {name: python_literal(values[name]) for name in _SETTINGS[operator]}
         combos: tuple[Combination | None, ...] = stage.combinations or (None,)
         for task_id, combo in zip(ids[stage.name], combos):
-            yield _Task(task_id=task_id, run=stage.run, recipe=_env_recipe(stage, combo),
+            yield _Task(task_id=task_id, run=stage.run, recipe=_env_recipe(stage.env, combo),
                         settings=settings, upstream=upstream)
 
 
@@ -181,33 +176,38 @@ def _dags(plan: Plan, operator: str) -> tuple[_Dag, ...]:
     return tuple(dags)
 
 
-def _split(dags: tuple[_Dag, ...], operator: str) -> tuple[
+def _split(plan: Plan, dags: tuple[_Dag, ...], operator: str) -> tuple[
         dict[str, Encoded], dict[str, Encoded], tuple[_Dag, ...]]:
     """What the file writes once, and the DAGs with each task reduced to what differs.
 
-    - BASE_ENV: the environment entries every stage task shares (pipeline, environment,
-      params, spec-wide variables); each task's `env` has the rest.
-    - `_task()`'s defaults: for each setting (retries, timeout, secrets...), the value most
-      tasks have (the first one seen on a tie); a task passes only the settings that differ.
+    Both shared parts are what the spec itself shares (`Plan.defaults`: its `defaults:` and
+    top-level values), never what most stages happen to have, so editing one stage changes
+    only that stage's task:
+    - BASE_ENV: the environment a stage that sets nothing of its own gets (pipeline,
+      environment, params, top-level and default env); each task's `env` has the rest.
+    - `_task()`'s defaults: the settings a stage that sets nothing gets (retries, timeout,
+      secrets, image, resources); a task passes only the settings that differ.
 
     Airflow compiles the whole file every time it parses the DAG folder: written out for every
     task, these made a 1,000-task file 1 MB, slower to load than the operators it makes.
     """
-    stage_tasks = [t for d in dags for t in d.tasks if t.run is not None]
-    shared = dict(stage_tasks[0].recipe) if stage_tasks else {}
-    for task in stage_tasks[1:]:
-        shared = {k: v for k, v in shared.items() if task.recipe.get(k) == v}
-    defaults = {name: python_literal(value) for name, value in _SETTINGS[operator].items()}
-    for name in defaults:
-        counts = Counter(t.settings[name] for t in stage_tasks)
-        if counts:
-            defaults[name] = counts.most_common(1)[0][0]  # ties: first seen (Counter keeps order)
-
+    base = plan.defaults
+    shared = _env_recipe(base.env, None)
+    values: dict[str, Any] = {
+        "gated": False, "secret_names": base.secrets, "image": base.image,
+        "cpu": base.resources.cpu, "memory": base.resources.memory, "gpu": base.resources.gpu,
+        "retries": base.policy.retries, "retry_delay": base.policy.retry_delay,
+        "timeout": base.policy.timeout,
+    }
+    defaults = {name: python_literal(values[name]) for name in _SETTINGS[operator]}
     def reduced(task: _Task) -> _Task:
-        return replace(
-            task,
-            env=_dict_expression({k: v for k, v in task.recipe.items() if k not in shared}, "    "),
-            overrides=tuple((k, v) for k, v in task.settings.items() if v != defaults[k]))
+        env = {k: v for k, v in task.recipe.items() if shared.get(k) != v}
+        # Every stage gets every shared variable: only a secret of the same name could take
+        # one away, and lint refuses that (a name that is both env and secret is ambiguous).
+        assert task.run is None or shared.keys() <= task.recipe.keys(), task.task_id
+        return replace(task, env=_dict_expression(env, "    "),
+                       overrides=tuple((k, v) for k, v in task.settings.items()
+                                       if v != defaults[k]))
 
     return shared, defaults, tuple(
         replace(d, tasks=tuple(reduced(t) for t in d.tasks)) for d in dags)
@@ -218,7 +218,7 @@ def render_dag(plan: Plan) -> str:
     pod = plan.pod
     depth = len([p for p in settings.path.split("/") if p not in ("", ".")])
     operator = settings.operator
-    base_env, defaults, dags = _split(_dags(plan, operator), operator)
+    base_env, defaults, dags = _split(plan, _dags(plan, operator), operator)
     return render_template(
         "airflow/dag.py.j2",
         pipeline=plan.pipeline,

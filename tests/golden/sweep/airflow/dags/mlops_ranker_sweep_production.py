@@ -166,12 +166,12 @@ def _task(dag: DAG, *, task_id: str, run: str, env: dict[str, Any],
           gated: bool = False,
           secret_names: tuple[str, ...] = ('FEATURE_STORE_TOKEN',),
           image: str = 'ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
-          cpu: str = '8',
-          memory: str = '32Gi',
-          gpu: int = 1,
+          cpu: str = '2',
+          memory: str = '8Gi',
+          gpu: int = 0,
           retries: int = 2,
           retry_delay: int | None = 60,
-          timeout: int | None = 10800) -> MlopsPodOperator:
+          timeout: int | None = 3600) -> MlopsPodOperator:
     """One stage task: a pod running `sh -c`, with BASE_ENV plus the task's own `env`."""
     mlops_env = {**BASE_ENV, **env}
     quantities = {"cpu": cpu, "memory": memory}
@@ -243,10 +243,6 @@ tasks['prepare'] = _task(
     env={
         'MLOPS_STAGE': 'prepare',
     },
-    cpu='2',
-    memory='8Gi',
-    gpu=0,
-    timeout=3600,
 )
 tasks['validate-data'] = _task(
     dag,
@@ -255,10 +251,6 @@ tasks['validate-data'] = _task(
     env={
         'MLOPS_STAGE': 'validate-data',
     },
-    cpu='2',
-    memory='8Gi',
-    gpu=0,
-    timeout=3600,
 )
 tasks['validate-data'].set_upstream([tasks['prepare']])
 tasks['train__lr-0.001__depth-4'] = _task(
@@ -270,6 +262,10 @@ tasks['train__lr-0.001__depth-4'] = _task(
         'MLOPS_MATRIX_LR': '0.001',
         'MLOPS_STAGE': 'train',
     },
+    cpu='8',
+    memory='32Gi',
+    gpu=1,
+    timeout=10800,
 )
 tasks['train__lr-0.001__depth-4'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['train__lr-0.001__depth-8'] = _task(
@@ -281,6 +277,10 @@ tasks['train__lr-0.001__depth-8'] = _task(
         'MLOPS_MATRIX_LR': '0.001',
         'MLOPS_STAGE': 'train',
     },
+    cpu='8',
+    memory='32Gi',
+    gpu=1,
+    timeout=10800,
 )
 tasks['train__lr-0.001__depth-8'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['train__lr-0.01__depth-4'] = _task(
@@ -292,6 +292,10 @@ tasks['train__lr-0.01__depth-4'] = _task(
         'MLOPS_MATRIX_LR': '0.01',
         'MLOPS_STAGE': 'train',
     },
+    cpu='8',
+    memory='32Gi',
+    gpu=1,
+    timeout=10800,
 )
 tasks['train__lr-0.01__depth-4'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['train__lr-0.01__depth-8'] = _task(
@@ -303,6 +307,10 @@ tasks['train__lr-0.01__depth-8'] = _task(
         'MLOPS_MATRIX_LR': '0.01',
         'MLOPS_STAGE': 'train',
     },
+    cpu='8',
+    memory='32Gi',
+    gpu=1,
+    timeout=10800,
 )
 tasks['train__lr-0.01__depth-8'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['train__lr-0.1__depth-4'] = _task(
@@ -314,6 +322,10 @@ tasks['train__lr-0.1__depth-4'] = _task(
         'MLOPS_MATRIX_LR': '0.1',
         'MLOPS_STAGE': 'train',
     },
+    cpu='8',
+    memory='32Gi',
+    gpu=1,
+    timeout=10800,
 )
 tasks['train__lr-0.1__depth-4'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['train__lr-0.1__depth-8'] = _task(
@@ -325,6 +337,10 @@ tasks['train__lr-0.1__depth-8'] = _task(
         'MLOPS_MATRIX_LR': '0.1',
         'MLOPS_STAGE': 'train',
     },
+    cpu='8',
+    memory='32Gi',
+    gpu=1,
+    timeout=10800,
 )
 tasks['train__lr-0.1__depth-8'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['select'] = _task(
@@ -337,10 +353,6 @@ tasks['select'] = _task(
         'MLOPS_STAGE': 'select',
     },
     gated=True,
-    cpu='2',
-    memory='8Gi',
-    gpu=0,
-    timeout=3600,
 )
 tasks['select'].set_upstream([tasks['prepare'], tasks['train__lr-0.001__depth-4'], tasks['train__lr-0.001__depth-8'], tasks['train__lr-0.01__depth-4'], tasks['train__lr-0.01__depth-8'], tasks['train__lr-0.1__depth-4'], tasks['train__lr-0.1__depth-8']])
 tasks['serve'] = _task(
@@ -350,10 +362,6 @@ tasks['serve'] = _task(
     env={
         'MLOPS_STAGE': 'serve',
     },
-    cpu='2',
-    memory='8Gi',
-    gpu=0,
-    timeout=3600,
 )
 tasks['serve'].set_upstream([tasks['select']])
 
@@ -379,8 +387,5 @@ tasks['quality-watch'] = _task(
     env={
         'MLOPS_STAGE': 'quality-watch',
     },
-    cpu='2',
-    memory='8Gi',
-    gpu=0,
     timeout=600,
 )
