@@ -116,12 +116,14 @@ def _argo(doc: dict[str, Any]) -> bool:
 # ------------------------------------------------------------------------ real validators
 
 
+@pytest.mark.slow
 def test_core_kinds_pass_kubernetes_validate_strict(rendered: dict[str, Path]) -> None:
     paths = [d / name for d in rendered.values() for name, doc in _docs(d).items()
              if not _argo(doc)]
     tooling.kubernetes_validate(paths, tooling.K8S_VERSIONS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASE_IDS)
 def test_argo_kinds_pass_both_argo_schemas(rendered: dict[str, Path], case: str) -> None:
     argo = {n: d for n, d in _docs(rendered[case]).items() if _argo(d)}
@@ -130,6 +132,7 @@ def test_argo_kinds_pass_both_argo_schemas(rendered: dict[str, Path], case: str)
         assert tooling.argo_validate(doc) == [], name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASE_IDS)
 def test_kustomize_builds_every_resource_in_the_namespace(rendered: dict[str, Path], case: str) -> None:
     directory = rendered[case]
@@ -141,6 +144,7 @@ def test_kustomize_builds_every_resource_in_the_namespace(rendered: dict[str, Pa
     assert {d["metadata"]["namespace"] for d in built} == {kustomization["namespace"]}
 
 
+@pytest.mark.slow
 def test_checkov_finds_nothing_beyond_the_skip_list(rendered: dict[str, Path]) -> None:
     paths = [p for d in rendered.values() for p in sorted(d.glob("*.yaml"))
              if p.name != "kustomization.yaml"]

@@ -76,6 +76,7 @@ def test_the_sample_covers_every_target(built: Path) -> None:
     assert _files(built, "*.py") and _files(built, "*.yml") and _files(built, "workflowtemplate.yaml")
 
 
+@pytest.mark.slow
 def test_bandit_finds_nothing_in_dag_files(built: Path) -> None:
     dags = _files(built, "*.py")
     proc = tooling._run([tooling.find_tool("bandit"), "-q", "-f", "json", *dags])
@@ -86,6 +87,7 @@ def test_bandit_finds_nothing_in_dag_files(built: Path) -> None:
     assert findings == [], "\n".join(findings)
 
 
+@pytest.mark.slow
 def test_yamllint_passes_with_the_committed_config(built: Path) -> None:
     config = REPO / ".yamllint.yaml"
     proc = tooling._run([tooling.find_tool("yamllint"), "-c", config, "-f", "parsable", "--strict",

@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 
+@pytest.mark.slow
 def test_mypy_strict_is_clean() -> None:
     proc = subprocess.run([sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True,
                           text=True)
