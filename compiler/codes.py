@@ -99,6 +99,10 @@ CODES: dict[str, Code] = {c.code: c for c in (
                                          "not accept"),
     Code("MLP403", "argo-substitution", E, "'{{' in a param default, choice or description "
                                            "that Argo would substitute"),
+    Code("MLP410", "file-over-engine-limit", E, "a generated file larger than its engine "
+                                                "accepts"),
+    Code("MLP411", "stage-over-engine-limit", E, "a stage that needs more than its engine "
+                                                 "allows (e.g. matrix jobs)"),
 )}
 
 _DOCS = Path(__file__).resolve().parent / "codedocs"

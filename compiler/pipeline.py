@@ -17,6 +17,7 @@ from pathlib import Path
 from compiler.analysis import Analysis, analyze
 from compiler.diagnostics import did_you_mean
 from compiler.errors import OutputConflict, UsageError
+from compiler.limits import Excess, file_excesses
 from compiler.plan import Plan, lower
 from compiler.source import DEFAULT_MAX_SIZE
 from compiler.writer import ALL_ENVIRONMENTS, Origin, Scope, header
@@ -26,6 +27,8 @@ from compiler.writer import ALL_ENVIRONMENTS, Origin, Scope, header
 class Output:
     files: dict[str, str]   # relative path -> full text, header included
     scope: Scope            # what existing generated files this build answers for
+    # Engine limits the files would break (SPEC.md 5.4): when any, nothing may be written.
+    excesses: tuple[Excess, ...] = ()
 
 
 def check(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE,
@@ -95,19 +98,24 @@ def render(plans: tuple[Plan, ...], targets: tuple[str, ...], spec_rel: str,
         origin = Origin(spec_rel, target, environment)
         files[path] = header(origin, first.spec_sha256, first.git_sha) + content
 
+    excesses: list[Excess] = []
     for name in targets:
         renderer = TARGETS[name]
+        before = set(files)
         for plan in plans:
             for out in renderer.render(plan):
                 add(out.path, out.content, name, plan.environment or "default")
         if all_environments:
             for out in renderer.repository_files(plans):
                 add(out.path, out.content, name, ALL_ENVIRONMENTS)
+        excesses += file_excesses(name, renderer.limits,
+                                  ((p, t) for p, t in files.items() if p not in before))
     roots = sorted({root for plan in plans for name in targets
                     for root in TARGETS[name].roots(plan.targets[name])})
     environments = None if all_environments else frozenset(
         p.environment or "default" for p in plans)
-    return Output(files, Scope(spec_rel, frozenset(targets), environments, tuple(roots)))
+    return Output(files, Scope(spec_rel, frozenset(targets), environments, tuple(roots)),
+                  tuple(excesses))
 
 
 def spec_relative(spec: Path, out: Path) -> str:

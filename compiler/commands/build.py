@@ -79,6 +79,14 @@ def _build(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else spec_path.parent
     output = pipeline.build(analysis, spec_path=pipeline.spec_relative(spec_path, out),
                             git_sha=git_sha, environment=args.env, target=args.target)
+    if output.excesses:
+        from compiler.diagnostics import finalize
+        from compiler.limits import diagnostics
+
+        found = finalize(diagnostics(output.excesses, analysis.source.locator), shown)
+        sys.stderr.write(text(found))
+        sys.stderr.write("mlops: nothing written: the engines would refuse these files\n")
+        return EXIT_FINDINGS
     if args.check:
         changes, diff = writer.plan_changes(out, output.files, output.scope)
         sys.stdout.write(diff)

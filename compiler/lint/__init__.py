@@ -13,6 +13,7 @@ from compiler.lint import (
     capability,
     credential_literal,
     deploy_without_gate,
+    file_limits,
     gate_without_metrics,
     github_expression,
     interpolation_outside_run,
@@ -22,6 +23,7 @@ from compiler.lint import (
     missing_image,
     monitor_without_schedule,
     overlay_changes_graph,
+    stage_limits,
     unknown_matrix_axis,
     unknown_overlay_stage,
     unknown_param,
@@ -48,6 +50,8 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in sorted((
     missing_image.RULE,
     capability.RULE,
     kubernetes_names.RULE,
+    file_limits.RULE,
+    stage_limits.RULE,
     *(rule for target in TARGETS.values() for rule in target.rules()),
 ), key=lambda rule: rule.code)}
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 from pydantic import Field
 
+from compiler.limits import FileLimit, Limit, StageLimit
 from compiler.spec.base import Model
 from compiler.spec.types import RelPath
 from compiler.targets.base import Anchor, OutputFile, Support, emulated, native, unsupported
@@ -54,6 +55,18 @@ CAPABILITIES: dict[str, Support] = {
 }
 
 
+LIMITS: tuple[Limit, ...] = (
+    FileLimit("a workflow file", 512_000, "bytes",
+              "GitHub does not start runs of a workflow file over 512,000 bytes, silently",
+              "split the pipeline into several specs, or use fewer matrix combinations",
+              pattern=r"\.ya?ml$"),
+    StageLimit("the jobs of one matrix", 256, "jobs",
+               "docs.github.com: a job matrix can generate at most 256 jobs per workflow run",
+               "use fewer combinations, or split the axes over several stages",
+               measure=lambda stage: len(stage.combinations)),
+)
+
+
 class GithubTarget:
     name = NAME
     title = "GitHub Actions"
@@ -62,7 +75,7 @@ class GithubTarget:
     default = True
     anchor: Anchor = "repository"
     capabilities = CAPABILITIES
-    limits: Sequence[Any] = ()
+    limits = LIMITS
     file_pattern = r"(^|/)mlops-[^/]*\.ya?ml$"
 
     def roots(self, settings: Any) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from pydantic import Field
 
+from compiler.limits import FileLimit, Limit
 from compiler.spec.base import Model
 from compiler.spec.types import (
     NAMESPACE_PATTERN,
@@ -83,6 +84,15 @@ CAPABILITIES: dict[str, Support] = {
 }
 
 
+LIMITS: tuple[Limit, ...] = (
+    FileLimit("one object applied with kubectl apply", 262_144, "bytes",
+              "client-side kubectl apply (and Argo CD's default sync) stores the object in the "
+              "kubectl.kubernetes.io/last-applied-configuration annotation, at most 262,144 "
+              "bytes", "split the pipeline into several specs, or apply with "
+              "'kubectl apply --server-side'", pattern=r"\.yaml$"),
+)
+
+
 class KubernetesTarget:
     name = NAME
     title = "Kubernetes and Argo Workflows"
@@ -91,7 +101,7 @@ class KubernetesTarget:
     default = True
     anchor: Anchor = "output"
     capabilities = CAPABILITIES
-    limits: Sequence[Any] = ()
+    limits = LIMITS
     file_pattern = r"(^|/)k8s/"
 
     def roots(self, settings: Any) -> tuple[str, ...]:

@@ -1,0 +1,28 @@
+"""What the engine-limit rules share: the spec's plans, lowered as `mlops build` would."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from compiler.lint.base import LintContext
+
+if TYPE_CHECKING:  # pragma: no cover - the planner imports networkx; `mlops explain` must not
+    from compiler.plan import Plan
+
+
+def plans_of(context: LintContext) -> tuple[Plan, ...]:
+    """The plans of the linted spec. Headers name the spec `mlops.yaml`: sizes may differ
+    from a build by the length of the real path.
+
+    None while the graph has errors, or while a value cannot be lowered (a cron, a duration
+    or a gate that other rules report): the limits are checked once those are fixed."""
+    if context.graph is None:
+        return ()
+    from compiler.plan import lower
+    from compiler.validate import Validated
+
+    try:
+        return lower(Validated(context.spec, context.environments), context.graph,
+                     spec_path="mlops.yaml", spec_sha256="0" * 64)
+    except ValueError:
+        return ()

@@ -1,0 +1,86 @@
+"""Engine limits (compiler/limits.py): the one mechanism every target's limits go through.
+
+- the bound lint uses to skip rendering is a real upper bound, on every target;
+- a spec over a limit gets the error from lint and from build, and build writes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from benchmarks import generate
+from compiler import pipeline
+from compiler.limits import upper_bound
+from compiler.targets import TARGETS
+from tests.conftest import EXAMPLES, REPO, run_cli
+
+ALL_TARGETS = {name: {} for name in TARGETS}
+
+
+def _specs() -> list[tuple[str, bytes]]:
+    found = [(path.parent.name, path.read_bytes()) for path in EXAMPLES]
+    for n in (7, 40):
+        data = generate.spec(n)
+        data["targets"] = ALL_TARGETS
+        found.append((f"bench-{n}", generate.dump(data).encode()))
+    for path in EXAMPLES:  # the examples again, with every target built
+        data = yaml.safe_load(path.read_text())
+        data["targets"] = {**ALL_TARGETS, **(data.get("targets") or {})}
+        data.get("environments", {}).pop("production", None)  # approval: not on every target
+        data.setdefault("defaults", {}).setdefault("image", generate.IMAGE)  # containers
+        found.append((f"{path.parent.name}-all", generate.dump(data).encode()))
+    return found
+
+
+@pytest.mark.parametrize(("name", "raw"), _specs(), ids=[n for n, _ in _specs()])
+def test_the_lint_bound_is_above_every_rendered_file(name: str, raw: bytes) -> None:
+    analysis = pipeline.check(raw, "mlops.yaml")
+    assert analysis.ok(), [d.format() for d in analysis.diagnostics if d.severity.value == "error"]
+    for plan in pipeline.plans(analysis, spec_path="mlops.yaml"):
+        bound = upper_bound(plan)
+        for target in plan.targets:
+            for out in TARGETS[target].render(plan):
+                assert len(out.content.encode()) <= bound, (name, out.path)
+
+
+GRID = """\
+version: 1
+name: grid
+defaults: {image: "ghcr.io/acme/grid:1.0.0"}
+stages:
+  search:
+    run: python search.py
+    matrix: {a: [%s], b: [%s], c: [%s]}
+targets:
+  kubernetes: {}
+""" % ((", ".join(str(i) for i in range(20)),) * 3)
+
+
+def test_a_file_over_a_limit_is_a_lint_error_and_build_writes_nothing(tmp_path: Path) -> None:
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text(GRID)
+    lint = run_cli("lint", spec)
+    assert lint.code == 1 and "MLP410" in lint.out and "262,144 bytes" in lint.out
+    out = tmp_path / "out"
+    build = run_cli("build", spec, "--out", out)
+    assert build.code == 1 and "MLP410" in build.err
+    assert not out.exists()
+
+
+def test_build_checks_the_rendered_bytes_even_without_lint(tmp_path: Path) -> None:
+    analysis = pipeline.check(GRID.encode(), "mlops.yaml", lint=False)
+    output = pipeline.build(analysis, spec_path="mlops.yaml")
+    assert [e.limit.maximum for e in output.excesses] == [262_144]
+    (excess,) = output.excesses
+    assert excess.path is not None and excess.size == len(output.files[excess.path].encode())
+
+
+def test_a_spec_that_fits_renders_nothing_in_lint() -> None:
+    raw = (REPO / "examples/churn/mlops.yaml").read_bytes()
+    plans = pipeline.plans(pipeline.check(raw, "mlops.yaml"), spec_path="mlops.yaml")
+    smallest = min(limit.maximum for t in TARGETS.values() for limit in t.limits
+                   if hasattr(limit, "pattern"))
+    assert max(upper_bound(p) for p in plans) <= smallest
