@@ -21,6 +21,8 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "compiler/schemas/mlops.schema.json" in names
     assert any(n.startswith("compiler/templates/") for n in names)
+    codedocs = {f"compiler/codedocs/{p.name}" for p in (REPO / "compiler/codedocs").glob("*.md")}
+    assert codedocs and codedocs <= set(names), sorted(codedocs - set(names))
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -39,6 +41,9 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> None:
     build = subprocess.run([str(mlops), "build"], cwd=elsewhere, capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     assert (elsewhere / ".github/workflows").is_dir() and (elsewhere / "k8s").is_dir()
+    explain = subprocess.run([str(mlops), "explain", "MLP203"], cwd=elsewhere, capture_output=True,
+                             text=True)
+    assert explain.returncode == 0 and "## Failing example" in explain.stdout, explain.stdout
     module = subprocess.run([str(venv / "bin" / "python"), "-m", "compiler", "--version"],
                             cwd=elsewhere, capture_output=True, text=True)
     assert module.returncode == 0 and module.stdout.startswith("mlops-compiler ")
