@@ -39,12 +39,12 @@ def check(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE,
 
 
 def plans(analysis: Analysis, *, spec_path: str, git_sha: str | None = None,
-          environment: str | None = None) -> tuple[Plan, ...]:
+          environment: str | None = None, spec_dir: str = "") -> tuple[Plan, ...]:
     """One plan per environment (only `environment`'s when given), from a spec that checked
     clean. `spec_path` is how generated files name the spec; `git_sha` stamps them (--ref)."""
     assert analysis.validated is not None and analysis.graph is not None, "check() found errors"
     found = lower(analysis.validated, analysis.graph, spec_path=spec_path,
-                  spec_sha256=analysis.source.sha256, git_sha=git_sha)
+                  spec_sha256=analysis.source.sha256, git_sha=git_sha, spec_dir=spec_dir)
     if environment is None:
         return found
     names = [p.environment for p in found if p.environment]
@@ -75,10 +75,12 @@ def targets_of(plans: tuple[Plan, ...], only: str | None = None) -> tuple[str, .
 
 
 def build(analysis: Analysis, *, spec_path: str, git_sha: str | None = None,
-          environment: str | None = None, target: str | None = None) -> Output:
+          environment: str | None = None, target: str | None = None,
+          spec_dir: str = "") -> Output:
     """Every file of the spec's targets (or `target`'s) and environments (or `environment`'s),
     each with its header, keyed by path."""
-    selected = plans(analysis, spec_path=spec_path, git_sha=git_sha, environment=environment)
+    selected = plans(analysis, spec_path=spec_path, git_sha=git_sha, environment=environment,
+                     spec_dir=spec_dir)
     return render(selected, targets_of(selected, target), spec_path,
                   all_environments=environment is None)
 

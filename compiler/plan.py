@@ -144,6 +144,9 @@ class Plan:
     pod: PodSettings                          # for every target that runs pods
     spec_path: str                            # as given to the compiler, '/'-separated
     spec_sha256: str
+    # The spec's directory relative to the repository root ('' at the root, or outside a
+    # repository): paths in files an engine runs from the repository root start here.
+    spec_dir: str
     git_sha: str | None                       # only with `build --ref`
     tool_version: str = __version__
 
@@ -176,19 +179,19 @@ class Plan:
 
 
 def lower(validated: Validated, graph: StageGraph, *, spec_path: str, spec_sha256: str,
-          git_sha: str | None = None) -> tuple[Plan, ...]:
+          git_sha: str | None = None, spec_dir: str = "") -> tuple[Plan, ...]:
     """One plan per environment (or a single plan when there are none), environments by name."""
     base = validated.spec
     if not validated.environments:
-        return (_plan(base, graph, None, False, spec_path, spec_sha256, git_sha),)
+        return (_plan(base, graph, None, False, spec_path, spec_sha256, git_sha, spec_dir),)
     return tuple(
         _plan(env_spec, graph, name, base.environments[name].approval, spec_path, spec_sha256,
-              git_sha)
+              git_sha, spec_dir)
         for name, env_spec in sorted(validated.environments.items()))
 
 
 def _plan(spec: Spec, graph: StageGraph, environment: str | None, approval: bool,
-          spec_path: str, spec_sha256: str, git_sha: str | None) -> Plan:
+          spec_path: str, spec_sha256: str, git_sha: str | None, spec_dir: str) -> Plan:
     params = tuple(_param(name, p) for name, p in sorted(spec.params.items()))
     targets = built(spec.targets)
     triggers = spec.triggers
@@ -212,6 +215,7 @@ def _plan(spec: Spec, graph: StageGraph, environment: str | None, approval: bool
         pod=_pod_settings(targets, dns_name(spec.name)),
         spec_path=spec_path,
         spec_sha256=spec_sha256,
+        spec_dir=spec_dir,
         git_sha=git_sha,
     )
 
