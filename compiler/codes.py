@@ -101,6 +101,8 @@ CODES: dict[str, Code] = {c.code: c for c in (
                                            "that Argo would substitute"),
     Code("MLP410", "file-over-engine-limit", E, "a generated file larger than its engine "
                                                 "accepts"),
+    Code("MLP412", "derived-name-collision", E, "two spec names that a target turns into the "
+                                                "same name"),
     Code("MLP411", "stage-over-engine-limit", E, "a stage that needs more than its engine "
                                                  "allows (e.g. matrix jobs)"),
 )}

@@ -24,7 +24,7 @@ from compiler.analysis import Analysis
 from compiler.plan import Plan
 from compiler.render.gate import GATE_SCRIPT
 from compiler.targets import TARGETS
-from compiler.targets.airflow.render import dag_path, file_stem, task_ids
+from compiler.targets.airflow.names import dag_path, file_stem, task_ids
 from tests import tooling
 
 REPO = Path(__file__).resolve().parent.parent

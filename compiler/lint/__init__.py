@@ -13,6 +13,7 @@ from compiler.lint import (
     capability,
     credential_literal,
     deploy_without_gate,
+    derived_names,
     file_limits,
     gate_without_metrics,
     github_expression,
@@ -52,6 +53,7 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in sorted((
     kubernetes_names.RULE,
     file_limits.RULE,
     stage_limits.RULE,
+    derived_names.RULE,
     *(rule for target in TARGETS.values() for rule in target.rules()),
 ), key=lambda rule: rule.code)}
 

@@ -13,7 +13,7 @@ renderer is imported when `render` is first called.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -57,6 +57,18 @@ class OutputFile:
 
     path: str
     content: str
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """A name a target derives from the spec that must be unique within its scope (a file
+    path, a DAG id, a task id in one DAG, an object in one namespace). Lint rule MLP412
+    reports two that coincide, at the spec place each comes from."""
+
+    scope: str                    # "file", "dag_id", "task id in mlops_churn", ...
+    name: str
+    path: tuple[str | int, ...]   # where in the spec it comes from (for the position)
+    what: str                     # what it names, for the message: "environment 'a_b'"
 
 
 class Target(Protocol):
@@ -125,4 +137,9 @@ class Target(Protocol):
 
     def repository_files(self, plans: Sequence[Plan]) -> list[OutputFile]:
         """Files rendered once per spec rather than per environment (may be empty)."""
+        ...
+
+    def identifiers(self, plans: Sequence[Plan]) -> Iterable[Identifier]:
+        """Every name it derives that must be unique in its scope (see `Identifier`), for all
+        the spec's plans together; computed without rendering."""
         ...

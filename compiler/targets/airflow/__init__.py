@@ -5,14 +5,14 @@ See `render.py` for the layout of the file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from pydantic import Field
 
 from compiler.spec.base import Model
 from compiler.spec.types import KubeLabel, RelPath
-from compiler.targets.base import Anchor, OutputFile, Support, emulated, native, unsupported
+from compiler.targets.base import Anchor, Identifier, OutputFile, Support, emulated, native, unsupported
 
 if TYPE_CHECKING:  # pragma: no cover
     from compiler.lint.base import Rule
@@ -86,6 +86,11 @@ class AirflowTarget:
 
     def repository_files(self, plans: Sequence[Plan]) -> list[OutputFile]:
         return []  # each DAG file is self-contained
+
+    def identifiers(self, plans: Sequence[Plan]) -> Iterator[Identifier]:
+        from compiler.targets.airflow import names
+
+        return names.identifiers(plans)
 
 
 TARGET = AirflowTarget()

@@ -24,7 +24,8 @@ from compiler.render.encode import Encoded, python_literal, trusted
 from compiler.render.gate import GATE_SCRIPT
 from compiler.render.templating import render as render_template
 from compiler.spec.values import Ref
-from compiler.targets.airflow import NAME, AirflowSettings
+from compiler.targets.airflow.names import dag_path, file_stem, stage_dag_id, task_ids
+from compiler.targets.airflow.names import settings as _settings
 from compiler.targets.base import OutputFile
 
 
@@ -57,29 +58,6 @@ class _Dag:
     schedule: str | None
     tags: list[str]
     tasks: tuple[_Task, ...]
-
-
-def file_stem(plan: Plan) -> str:
-    """`mlops_<pipeline>[_<env>]`, a Python module name and the pipeline's dag_id."""
-    env = f"_{plan.environment}" if plan.environment else ""
-    return f"mlops_{plan.pipeline}{env}".replace("-", "_")
-
-
-def dag_path(plan: Plan) -> str:
-    directory = _settings(plan).path.strip("/")
-    return f"{directory}/{file_stem(plan)}.py" if directory not in ("", ".") else \
-        f"{file_stem(plan)}.py"
-
-
-def _settings(plan: Plan) -> AirflowSettings:
-    settings = plan.settings(NAME)
-    assert isinstance(settings, AirflowSettings)
-    return settings
-
-
-def task_ids(stage: PlanStage) -> tuple[str, ...]:
-    """Task ids of a stage: its name, or one per matrix combination (the plan's keys)."""
-    return tuple(c.key for c in stage.combinations) or (stage.name,)
 
 
 def _env_recipe(env: tuple[EnvVar, ...], combo: Combination | None) -> dict[str, Encoded]:
@@ -170,7 +148,7 @@ def _dags(plan: Plan, operator: str) -> tuple[_Dag, ...]:
     dags = [_Dag(stem, "dag", plan.description or None, _doc_md(plan, None), plan.schedule, _tags(plan),
                  tuple(_tasks(plan.pipeline_stages, ids, operator)))]
     for index, stage in enumerate(plan.scheduled_stages, start=1):
-        dags.append(_Dag(f"{stem}__{stage.name.replace('-', '_')}", f"stage_dag_{index}",
+        dags.append(_Dag(stage_dag_id(plan, stage), f"stage_dag_{index}",
                          plan.description or None, _doc_md(plan, stage), stage.schedule,
                          _tags(plan), tuple(_tasks((stage,), ids, operator))))
     return tuple(dags)

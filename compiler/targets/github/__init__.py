@@ -5,7 +5,7 @@ See `render.py` for the files and how spec strings stay data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from pydantic import Field
@@ -13,7 +13,7 @@ from pydantic import Field
 from compiler.limits import FileLimit, Limit, StageLimit
 from compiler.spec.base import Model
 from compiler.spec.types import RelPath
-from compiler.targets.base import Anchor, OutputFile, Support, emulated, native, unsupported
+from compiler.targets.base import Anchor, Identifier, OutputFile, Support, emulated, native, unsupported
 
 if TYPE_CHECKING:  # pragma: no cover
     from compiler.lint.base import Rule
@@ -101,6 +101,11 @@ class GithubTarget:
         from compiler.targets.github import render
 
         return render.repository_files(plans)
+
+    def identifiers(self, plans: Sequence[Plan]) -> Iterator[Identifier]:
+        from compiler.targets.github import names
+
+        return names.identifiers(plans)
 
 
 TARGET = GithubTarget()

@@ -30,7 +30,9 @@ from compiler.spec.params import env_text
 from compiler.spec.values import Ref
 from compiler.targets import TARGETS
 from compiler.targets.base import OutputFile
-from compiler.targets.github import NAME, GithubSettings
+from compiler.targets.github import NAME
+from compiler.targets.github.names import check_path, workflow_path
+from compiler.targets.github.names import settings as _settings
 
 # Actions pinned to full commit SHAs (SPEC.md section 5); the tag is written beside each as a
 # comment. Verified against public workflows that pin the same tag to the same commit (many
@@ -42,7 +44,6 @@ DOWNLOAD_ARTIFACT = ("actions/download-artifact", "d3f86a106a0bac45b974a628896c9
 
 # Minutes a job gets on top of its command's budget, for checkout, artifacts and the gate.
 JOB_OVERHEAD_MINUTES = 10
-CHECK_WORKFLOW = "mlops-check.{pipeline}.yml"
 
 
 # ----------------------------------------------------------------- the fixed expressions
@@ -137,20 +138,11 @@ _ACTIONS = {key: f"{repo}@{sha} # {tag}" for key, (repo, sha, tag) in
             {"checkout": CHECKOUT, "upload": UPLOAD_ARTIFACT, "download": DOWNLOAD_ARTIFACT}.items()}
 
 
-def _settings(plan: Plan) -> GithubSettings:
-    settings = plan.settings(NAME)
-    assert isinstance(settings, GithubSettings)
-    return settings
-
-
 def render(plan: Plan) -> list[OutputFile]:
-    directory = _settings(plan).path.rstrip("/")
-    files = [OutputFile(f"{directory}/mlops-{plan.dns}{plan.suffix}.yml",
-                        _workflow_text(_pipeline_workflow(plan)))]
+    files = [OutputFile(workflow_path(plan), _workflow_text(_pipeline_workflow(plan)))]
     for stage in plan.scheduled_stages:
-        files.append(OutputFile(
-            f"{directory}/mlops-{plan.dns}-{stage.dns}{plan.suffix}.yml",
-            _workflow_text(_scheduled_workflow(plan, stage))))
+        files.append(OutputFile(workflow_path(plan, stage),
+                                _workflow_text(_scheduled_workflow(plan, stage))))
     return files
 
 
@@ -165,12 +157,10 @@ def repository_files(plans: Sequence[Plan]) -> list[OutputFile]:
     spec_dir = posixpath.dirname(first.spec_path)
     paths = sorted({first.spec_path,
                     *(posixpath.join(spec_dir, d, "**") for d in _generated_dirs(plans))})
-    directory = settings.path.rstrip("/")
     text = render_template("github/check.yml.j2", paths=paths, spec=first.spec_path,
                            version=__version__, actions=_ACTIONS, runs_on=settings.runs_on,
                            group=f"mlops-check-{first.dns}-{EXPR_REF}")
-    name = CHECK_WORKFLOW.format(pipeline=first.dns)
-    return [OutputFile(f"{directory}/{name}", text)]
+    return [OutputFile(check_path(first), text)]
 
 
 def _generated_dirs(plans: Sequence[Plan]) -> set[str]:

@@ -7,7 +7,7 @@ placement (`pod_settings`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from pydantic import Field
@@ -22,7 +22,7 @@ from compiler.spec.types import (
     Quantity,
     RelPath,
 )
-from compiler.targets.base import Anchor, OutputFile, Support, emulated, native, unsupported
+from compiler.targets.base import Anchor, Identifier, OutputFile, Support, emulated, native, unsupported
 
 if TYPE_CHECKING:  # pragma: no cover
     from compiler.lint.base import Rule
@@ -134,6 +134,11 @@ class KubernetesTarget:
 
     def repository_files(self, plans: Sequence[Plan]) -> list[OutputFile]:
         return []
+
+    def identifiers(self, plans: Sequence[Plan]) -> Iterator[Identifier]:
+        from compiler.targets.kubernetes import names
+
+        return names.identifiers(plans)
 
 
 TARGET = KubernetesTarget()

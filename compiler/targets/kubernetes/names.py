@@ -8,8 +8,10 @@ suffix, never an error. Inputs are already DNS-1123 (`Plan.dns`, `PlanStage.dns`
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Sequence
 
 from compiler.plan import Plan
+from compiler.targets.base import Identifier
 
 MANAGED_BY = "mlops-compiler"
 # DNS-1123 label (Service, container, label values): 63. A CronJob's name is at most 52, because
@@ -62,3 +64,31 @@ def trace_annotations(plan: Plan) -> list[tuple[str, str]]:
     if plan.git_sha:
         result.append(("mlops.dev/git-sha", plan.git_sha))
     return result
+
+
+def configmap_name(plan: Plan) -> str:
+    return resource_name(plan, "run")
+
+
+def template_name(plan: Plan) -> str:
+    return short_name(plan.dns)
+
+
+def identifiers(plans: Sequence[Plan]) -> Iterator[Identifier]:
+    """Objects by kind and name in their namespace: two environments that share a namespace
+    would overwrite each other's objects."""
+    for plan in plans:
+        where: tuple[str | int, ...] = ("environments", plan.environment) \
+            if plan.environment else ("name",)
+        label = f"environment {plan.environment!r}" if plan.environment else "the pipeline"
+        scope = f"object in namespace {plan.pod.namespace}"
+        yield Identifier(scope, f"ConfigMap {configmap_name(plan)}", where, label)
+        if plan.pipeline_stages:
+            yield Identifier(scope, f"WorkflowTemplate {template_name(plan)}", where, label)
+        for stage in plan.scheduled_stages:
+            yield Identifier(scope, f"CronJob {resource_name(plan, stage.dns, CRONJOB_LIMIT)}",
+                             where, label)
+        for stage in plan.stages:
+            if stage.serve is not None:
+                yield Identifier(scope, f"Deployment {resource_name(plan, stage.dns)}", where,
+                                 label)

@@ -27,6 +27,7 @@ from compiler.spec.params import env_text
 from compiler.targets.base import OutputFile
 from compiler.targets.kubernetes import NAME, KubernetesSettings
 from compiler.targets.kubernetes import names
+from compiler.targets.kubernetes.names import configmap_name, template_name
 from compiler.targets.kubernetes import scripts
 
 APPROVE_TEMPLATE = "approve"
@@ -74,14 +75,6 @@ def render(plan: Plan) -> list[OutputFile]:
 
 
 # ------------------------------------------------------------------------------ names
-
-
-def configmap_name(plan: Plan) -> str:
-    return names.resource_name(plan, "run")
-
-
-def template_name(plan: Plan) -> str:
-    return names.short_name(plan.dns)
 
 
 def stage_template(stage: PlanStage) -> str:
