@@ -179,11 +179,11 @@ def _survive_task_timeouts() -> None:
     run, which is what a worker and the scheduler do. Airflow 3 runs tasks through the task
     SDK and needs nothing.
     """
-    try:
-        from airflow.exceptions import AirflowTaskTimeout
-        from airflow.models import dag as dag_module
-    except ImportError:
-        return
+    if not _airflow_version().startswith("2."):
+        return  # (importing airflow.models.dag on Airflow 3 alone costs seconds)
+    from airflow.exceptions import AirflowTaskTimeout
+    from airflow.models import dag as dag_module
+
     run_task = getattr(dag_module, "_run_task", None)
     if run_task is None or getattr(run_task, "survives_timeouts", False):
         return
