@@ -115,16 +115,17 @@ def from_data(name: str, spec: Mapping[str, Any], expect: Mapping[str, Any]) -> 
     for path, text in files.items():
         if text is not None and not isinstance(text, str):
             raise CaseError(f"{name}: files.{path} is the exact text or null (absent)")
-    order = tuple(tuple(pair) for pair in expect.get("order") or ())
-    if any(len(pair) != 2 for pair in order):
+    pairs = [tuple(pair) for pair in expect.get("order") or ()]
+    if any(len(pair) != 2 for pair in pairs):
         raise CaseError(f"{name}: each order entry is [earlier, later]")
+    order = tuple((str(a), str(b)) for a, b in pairs)
     outcome = expect.get("outcome", "completed")
     if outcome not in ("completed", "refused"):
         raise CaseError(f"{name}: outcome is 'completed' or 'refused', not {outcome!r}")
     expectation = Expectation(
         outcome=outcome, stages=stages,
         attempts={str(k): int(v) for k, v in _mapping(expect.get("attempts"), "attempts").items()},
-        order=order,  # type: ignore[arg-type]
+        order=order,
         env=env, files=files)
     setup = _mapping(expect.get("setup"), "setup")
     return Case(name=name, about=about, spec=spec, trigger=trigger,

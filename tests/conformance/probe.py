@@ -16,13 +16,14 @@ import json
 import os
 import sys
 import time
+from typing import Any
 
 
 def main(argv: list[str]) -> int:
     journal = os.environ["CONFORMANCE_JOURNAL"]
     event = argv[1]
     now = time.time()
-    record = {
+    record: dict[str, Any] = {
         "event": event,
         "stage": os.environ.get("MLOPS_STAGE"),
         "shard": sorted((k, v) for k, v in os.environ.items() if k.startswith("MLOPS_MATRIX_")),
