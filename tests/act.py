@@ -7,7 +7,8 @@
 Jobs run on the host (`-P <label>=-self-hosted`: no Docker, so a job with `container:` cannot
 run), the two pinned artifact actions come from `../shared/github-actions/`
 (`--local-repository`), act serves artifacts itself (`--artifact-server-path`), and `HOME` is
-a fresh temporary directory, where act keeps its caches and each job's workspace. The workflow
+a fresh temporary directory, where act keeps its caches and each job's workspace. On the host,
+act runs JavaScript actions with the machine's `node` (Node.js 20 here, as the actions ask). The workflow
 sees a clean environment: only PATH, LANG and that HOME, never the caller's variables (act
 hands its own environment to every step on the host, so anything else would leak in).
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -147,6 +149,8 @@ def run_workflow(
         raise AssertionError(f"no pinned actions at {SHARED_ACTIONS}: shared/ must sit beside the "
                              "repository (or set MLOPS_GITHUB_ACTIONS_DIR)")
     act = tooling.act_binary()
+    if shutil.which("node") is None:
+        raise AssertionError("act runs the artifact actions with the host's node: none on PATH")
     out = Path(artifacts_dir) if artifacts_dir is not None else Path(tempfile.mkdtemp(prefix="act-artifacts-"))
     with tempfile.TemporaryDirectory(prefix="act-home-") as tmp:
         home = Path(tmp)
