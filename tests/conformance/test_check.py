@@ -22,7 +22,8 @@ EXPECT = {"about": "unit", "stages": {"a": "success", "b": "success", "c": "not_
 def _stage(journal: Path, stage: str, command: str, **env: str) -> int:
     full = {"PATH": os.environ["PATH"], "CONFORMANCE_JOURNAL": str(journal),
             "CONFORMANCE_PROBE": str(PROBE), "MLOPS_STAGE": stage, **env}
-    return subprocess.run(["sh", "-c", PROBE_PREFIX + command], env=full, check=False).returncode
+    return subprocess.run(["sh", "-c", PROBE_PREFIX + command], env=full, cwd=journal.parent,
+                          check=False).returncode
 
 
 def _prepared(tmp_path: Path, case: Case) -> Prepared:
@@ -35,8 +36,7 @@ def test_a_conforming_run_has_no_mismatch(tmp_path: Path) -> None:
     prepared = _prepared(tmp_path, from_data("unit", SPEC, EXPECT))
     assert _stage(prepared.journal, "a", "exit 3", X="x'1\n") == 3  # the probe keeps the status
     assert _stage(prepared.journal, "a", "true", X="x'1\n") == 0
-    assert _stage(prepared.journal, "b", "printf ok > out.txt") == 0
-    (tmp_path / "out.txt").write_text("ok")
+    assert _stage(prepared.journal, "b", "printf ok > out.txt") == 0  # in tmp_path
     outcome = Outcome(None, {"a": "success", "b": "success", "c": "not_run"}, tmp_path, "")
     assert mismatches(prepared, outcome, knows_commit=False) == []
 
