@@ -4,7 +4,7 @@ Import-safe: nothing heavy happens at import. Session fixtures in conftest.py ca
 ``airflow_python(3)``; every helper raises ``AssertionError`` (a test failure, never a skip)
 when its tool is missing or the check fails, with the tool's output in the message.
 
-Caches (Airflow and checkov virtualenvs) live in ``$MLOPS_TEST_CACHE``, by default
+Caches (Airflow, act and checkov virtualenvs) live in ``$MLOPS_TEST_CACHE``, by default
 ``<repo>/.cache/test-tools``. Each one is built under an exclusive file lock and marked complete
 by a file written last, so racing pytest processes build it once and a crash mid-build is
 rebuilt on the next run.
