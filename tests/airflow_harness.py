@@ -5,6 +5,11 @@ the test interpreter: this module imports Airflow.
 
     python airflow_harness.py load DAG_DIR
     python airflow_harness.py test DAG_FILE DAG_ID [--conf JSON]
+    python airflow_harness.py test-batch RUNS_JSON
+
+``test-batch`` runs several ``dag.test()`` in one process (Airflow's start-up, not the tasks,
+is most of a small run's time): RUNS_JSON is a file holding a list of ``{"dag_file", "dag_id",
+"conf", "env"}``, where ``env`` is set in the worker's environment for that run only.
 
 The result is one JSON object on the last line of stdout, prefixed by ``RESULT_MARKER``.
 Everything else Airflow prints (logs, warnings, task output) is sent to stderr, because
@@ -164,7 +169,37 @@ def load(dag_dir: str) -> dict[str, Any]:
     }
 
 
+def _survive_task_timeouts() -> None:
+    """Let Airflow 2's dag.test() go on after a task times out, as a scheduler would.
+
+    Airflow 2's AirflowTaskTimeout is a BaseException (so task code cannot swallow it), and
+    dag.test() catches only Exception around each task: the first timeout ended the whole
+    test run. The task instance is already marked failed (or up for retry) when it propagates,
+    so turning it into an Exception here leaves dag.test() to log it and carry on with the
+    run, which is what a worker and the scheduler do. Airflow 3 runs tasks through the task
+    SDK and needs nothing.
+    """
+    if not _airflow_version().startswith("2."):
+        return  # (importing airflow.models.dag on Airflow 3 alone costs seconds)
+    from airflow.exceptions import AirflowTaskTimeout
+    from airflow.models import dag as dag_module
+
+    run_task = getattr(dag_module, "_run_task", None)
+    if run_task is None or getattr(run_task, "survives_timeouts", False):
+        return
+
+    def _run_task(**kwargs: Any) -> Any:
+        try:
+            return run_task(**kwargs)
+        except AirflowTaskTimeout as exc:
+            raise RuntimeError(f"task timed out: {exc}") from exc
+
+    _run_task.survives_timeouts = True  # type: ignore[attr-defined]
+    dag_module._run_task = _run_task
+
+
 def test(dag_file: str, dag_id: str, conf: dict[str, Any] | None) -> dict[str, Any]:
+    _survive_task_timeouts()
     bag = _dagbag(dag_file)
     if bag.import_errors:
         return {"airflow_version": _airflow_version(), "import_errors": _import_errors(bag, dag_file), "states": {}}
@@ -191,6 +226,35 @@ def test(dag_file: str, dag_id: str, conf: dict[str, Any] | None) -> dict[str, A
     }
 
 
+def _refusal(exc: BaseException) -> str | None:
+    """The message of a run Airflow refused to create (a conf outside its params' schema)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return f"{type(exc).__name__}: {exc}" if "ParamValidationError" in names else None
+
+
+def test_batch(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``test()`` for each run in turn, its ``env`` set in os.environ (the worker's environment,
+    where ``operator: bash`` tasks read secrets) only while it runs."""
+    results = []
+    for run in runs:
+        saved = dict(os.environ)
+        os.environ.update(run.get("env") or {})
+        try:
+            result = test(run["dag_file"], run["dag_id"], run.get("conf"))
+            result["refused"] = None
+        except Exception as exc:  # noqa: BLE001 - a refusal is a result; anything else is reported
+            refused = _refusal(exc)
+            if refused is None:
+                raise
+            result = {"airflow_version": _airflow_version(), "import_errors": {}, "states": {},
+                      "dag_run_state": None, "refused": refused}
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        results.append(result)
+    return results
+
+
 def _airflow_version() -> str:
     import airflow
 
@@ -206,6 +270,8 @@ def main(argv: list[str]) -> int:
     p_test.add_argument("dag_file")
     p_test.add_argument("dag_id")
     p_test.add_argument("--conf", default=None, help="JSON object passed as dag_run.conf")
+    p_batch = sub.add_parser("test-batch")
+    p_batch.add_argument("runs_json")
     args = parser.parse_args(argv)
 
     # Keep fd 1 for our JSON only: everything else (Airflow logs, task subprocess output) goes
@@ -217,10 +283,16 @@ def main(argv: list[str]) -> int:
         if args.cmd == "load":
             os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.abspath(args.dag_dir)
             result = load(args.dag_dir)
-        else:
+        elif args.cmd == "test":
             os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.dirname(os.path.abspath(args.dag_file))
             conf = json.loads(args.conf) if args.conf else None
             result = test(args.dag_file, args.dag_id, conf)
+        else:
+            with open(args.runs_json, encoding="utf-8") as handle:
+                runs = json.load(handle)
+            folders = [os.path.dirname(os.path.abspath(r["dag_file"])) for r in runs]
+            os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = os.path.commonpath(folders) if folders else "."
+            result = {"runs": test_batch(runs)}
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -53,6 +53,20 @@ BASE: dict[str, Any] = {
 }
 
 
+# The hostile corpus: texts that engines and encoders are known to trip on (quotes, escapes,
+# template and expression syntax, YAML markers, look-alike Unicode, control characters). The
+# property test of test_hostile.py combines them; the conformance suite sends each one through
+# `run`, `env` and `${params.X}` on every engine and checks the bytes that arrive.
+FRAGMENTS = [
+    "'", '"', "\\", "\n", "\r\n", "\t", "{{", "}}", "{{ workflow.name }}", "{{=sprig.env('X')}}",
+    "{% if x %}", "{{ ti.xcom_pull() }}", "$(id)", "$(HOME)", "$$(HOME)", "`id`", "${{ github.ref }}",
+    "${HOME}", "$HOME", "---", "...", "\n---\n", "# c", ": ", "- ", "&a", "*a", "!!python/object",
+    "%", "\u2018", "\u201c", "\uff04\uff08id\uff09", "\u00a0", "\u2028", "\u0085", "\ufeff",
+    "\x01", "\x1b[31m", "\x7f", "\U0001f600", "'''", '"""', "\\x00", "\\n", "@", "|", ">",
+    "; rm -rf /", "&& echo", "$$", "${", "}", "~", "null", "true", "0x1", "1e3", "[a]", "{a: b}",
+]
+
+
 def _set(*path: str | int) -> Callable[[dict[str, Any], str], None]:
     def setter(spec: dict[str, Any], text: str) -> None:
         node: Any = spec

