@@ -1,6 +1,6 @@
 """Which capability-table features a case uses, and why an engine may not be asked to run it.
 
-The reason for a skip is always the table's own text (compiler/capabilities.py, `mlops
+The reason for a skip is always the table's own text (each target's `capabilities`, `mlops
 targets`): a case is skipped on an engine only where its target says "unsupported".
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.capabilities import CAPABILITIES
+from compiler.targets import TARGETS
 from tests.conformance.case import Case
 
 # stage (or defaults) field -> the capability-table feature it needs
@@ -40,11 +40,11 @@ def features(case: Case) -> set[str]:
 def skip_reason(case: Case, target: str) -> str | None:
     """Why ``target`` cannot express the case (the capability table's words), else None."""
     reasons = []
+    if target not in TARGETS:
+        raise AssertionError(f"no target {target!r} in the registry (compiler/targets): "
+                             "register the target before its engine")
     for feature in sorted(features(case)):
-        support = CAPABILITIES[feature].get(target)
-        if support is None:
-            raise AssertionError(f"compiler/capabilities.py says nothing about {feature!r} on "
-                                 f"{target!r}: add the target's column before its engine")
+        support = TARGETS[target].capabilities[feature]
         if support.level == "unsupported":
             reasons.append(f"{feature}: {support.how}")
     return f"{target} cannot express this case ({'; '.join(reasons)})" if reasons else None
