@@ -105,3 +105,22 @@ def test_the_command_text_reaches_the_shell_unchanged(shell: str, path: str,
     assert code == 0 and out == "$(id)|`id`|{{ x }}|${HOME}|"
     (tmp_path / "cmd.sh").write_text(text)
     assert run(shell, path, tmp_path, MLOPS_RUN_FILE="cmd.sh")[2] == out
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_tracking_runs_are_tagged_with_the_pipeline_run(shell: str, tmp_path: Path) -> None:
+    import json
+
+    show = 'printf "%s\\n%s\\n%s" "$MLFLOW_RUN_CONTEXT" "$WANDB_RUN_GROUP" "$WANDB_GIT_COMMIT"'
+    code, _, out, _ = run(shell, os.environ["PATH"], tmp_path, MLOPS_RUN=show,
+                          MLFLOW_TRACKING_URI="sqlite:///m.db", WANDB_PROJECT="p",
+                          MLOPS_PIPELINE="churn", MLOPS_STAGE="train", MLOPS_STAGE_TYPE="train",
+                          MLOPS_RUN_ID="manual__2026-12-02T00:00:00+00:00",
+                          MLOPS_GIT_SHA="ab12", MLOPS_ENVIRONMENT='odd"name')
+    context, group, commit = out.split("\n")
+    assert code == 0 and json.loads(context) == {  # a value JSON would need escaped is left out
+        "mlops.pipeline": "churn", "mlops.stage": "train", "mlops.stage_type": "train",
+        "mlops.run_id": "manual__2026-12-02T00:00:00+00:00", "mlflow.source.git.commit": "ab12"}
+    assert (group, commit) == ("churn-manual__2026-12-02T00:00:00+00:00", "ab12")
+    # without tracking configured, nothing is added
+    assert run(shell, os.environ["PATH"], tmp_path, MLOPS_RUN=show)[2] == "\n\n"

@@ -17,6 +17,12 @@ Everything comes from the environment, so the script is the same bytes for every
 | `MLOPS_CLEAN` | paths to remove before each attempt, one per line |
 | `MLOPS_GATES`, `MLOPS_METRICS` | the gate's conditions and metrics file (`compiler.envvars`) |
 
+With tracking (`tracking:` in the spec), it also ties each run to its pipeline run: MLflow's
+`MLFLOW_RUN_CONTEXT` (JSON tags, read by `mlflow.start_run()`) and W&B's `WANDB_RUN_GROUP` and
+`WANDB_GIT_COMMIT` are made from `MLOPS_RUN_ID` and `MLOPS_GIT_SHA`, which each target sets
+where its engine knows them. Tag values are names, run ids and commits; one with a character
+outside `[A-Za-z0-9_.~:+-]` is left out rather than escaped, so the JSON is always valid.
+
 The gate needs python3 and its standard library; nothing else does.
 """
 
@@ -70,6 +76,30 @@ mlops_attempt() {{
   fi
 }}
 MLOPS_TIMEOUT_SCRIPT='{TIMEOUT_SCRIPT}'
+mlops_tag() {{
+  case "$2" in ''|*[!A-Za-z0-9_.~:+-]*) ;; *) mlops_tags="$mlops_tags${{mlops_tags:+,}}\\"$1\\":\\"$2\\"" ;; esac
+}}
+if [ -n "${{MLFLOW_TRACKING_URI:-}}" ] && [ -z "${{MLFLOW_RUN_CONTEXT:-}}" ]; then
+  mlops_tags=""
+  mlops_tag mlops.pipeline "${{MLOPS_PIPELINE:-}}"
+  mlops_tag mlops.stage "${{MLOPS_STAGE:-}}"
+  mlops_tag mlops.stage_type "${{MLOPS_STAGE_TYPE:-}}"
+  mlops_tag mlops.environment "${{MLOPS_ENVIRONMENT:-}}"
+  mlops_tag mlops.run_id "${{MLOPS_RUN_ID:-}}"
+  mlops_tag mlflow.source.git.commit "${{MLOPS_GIT_SHA:-}}"
+  MLFLOW_RUN_CONTEXT="{{$mlops_tags}}"
+  export MLFLOW_RUN_CONTEXT
+fi
+if [ -n "${{WANDB_PROJECT:-}}" ]; then
+  if [ -z "${{WANDB_RUN_GROUP:-}}" ] && [ -n "${{MLOPS_RUN_ID:-}}" ]; then
+    WANDB_RUN_GROUP="${{MLOPS_PIPELINE:-}}-$MLOPS_RUN_ID"
+    export WANDB_RUN_GROUP
+  fi
+  if [ -z "${{WANDB_GIT_COMMIT:-}}" ] && [ -n "${{MLOPS_GIT_SHA:-}}" ]; then
+    WANDB_GIT_COMMIT="$MLOPS_GIT_SHA"
+    export WANDB_GIT_COMMIT
+  fi
+fi
 if [ ! -w "${{HOME:-/nonexistent}}" ]; then
   HOME="${{TMPDIR:-/tmp}}/mlops-home"
   export HOME
