@@ -119,6 +119,15 @@ class StageDefaults:
 
 
 @dataclass(frozen=True)
+class CompilerPin:
+    """Where the repository pins this compiler: its `.pre-commit-config.yaml` entry for our
+    hooks (`repo` URL and `rev`). The generated check workflow installs exactly that."""
+
+    repo: str
+    rev: str
+
+
+@dataclass(frozen=True)
 class Push:
     branches: tuple[str, ...]
     tags: tuple[str, ...]
@@ -148,6 +157,7 @@ class Plan:
     # repository): paths in files an engine runs from the repository root start here.
     spec_dir: str
     git_sha: str | None                       # only with `build --ref`
+    compiler_pin: CompilerPin | None = None   # None: the repository pins no revision
     tool_version: str = __version__
 
     # Cached: renderers ask once per stage, so recomputing would be quadratic at 10k stages.
