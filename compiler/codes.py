@@ -92,6 +92,8 @@ CODES: dict[str, Code] = {c.code: c for c in (
                                                "adding/removing a schedule"),
     Code("MLP316", "missing-image", E, "stage without an image while a container target is "
                                        "built"),
+    Code("MLP317", "secret-shadows-env", E, "a stage that gets one variable both from env and "
+                                            "as a secret"),
     # ---- MLP4xx: targets (compiler/lint/ and compiler/targets/<name>/)
     Code("MLP401", "unsupported-on-target", W, "a spec feature that a built target cannot "
                                                "carry"),

@@ -41,7 +41,8 @@ _PATTERN_WORDS = {
                   "at most 40 characters",
     ENV_NAME_PATTERN: "an environment variable name: letters, digits and '_', not starting with "
                       "a digit; names starting with MLOPS_ are reserved for the compiler",
-    SECRET_NAME_PATTERN: "a secret name: letters, digits and '_', not starting with a digit",
+    SECRET_NAME_PATTERN: "a secret name: letters, digits and '_', not starting with a digit; "
+                         "names starting with MLOPS_ are reserved for the compiler",
     QUANTITY_PATTERN: "a Kubernetes quantity such as \"2\", 500m, 4Gi or 512Mi",
     r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$": "a Kubernetes namespace: lowercase letters, "
                                              "digits and '-', at most 63 characters",
@@ -121,6 +122,8 @@ _PLAIN_TYPES: dict[str, tuple[type, ...]] = {
 def _plainly_valid(param: Any) -> bool:
     if not isinstance(param, ParamSchema):
         return True  # a bare default is its own schema's type, by construction
+    if param_rules.has_text_duplicates(param):
+        return False
     value = param.default
     if param.pattern is not None:
         return False  # regex dialects and format checks: leave them to jsonschema

@@ -63,8 +63,11 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         try:
             seconds = duration_seconds(text)
         except ValueError as error:
+            too_long = str(error).startswith("duration ")
             yield finding(f"{describe(path)}: {error}", context.locator.position(path),
-                       hint="combine units without spaces: 45s, 10m, 2h, 1d, 1h30m")
+                          hint="write the longest an attempt may really take, like 6h or 2d"
+                          if too_long else
+                          "combine units without spaces: 45s, 10m, 2h, 1d, 1h30m")
             continue
         if path[-1] == "timeout" and seconds == 0:
             yield finding(f"{describe(path)}: a timeout must be positive, not {text!r}",

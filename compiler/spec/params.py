@@ -35,6 +35,22 @@ def env_text(value: bool | int | float | str) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _same_text(choices: list[Any]) -> tuple[int, int] | None:
+    """The first two choices that differ in YAML but not as text (`1`, `"1"`, `true`)."""
+    seen: dict[str, int] = {}
+    for index, choice in enumerate(choices):
+        text = env_text(choice)
+        if text in seen:
+            return seen[text], index
+        seen[text] = index
+    return None
+
+
+def has_text_duplicates(param: Param) -> bool:
+    return isinstance(param, ParamSchema) and bool(param.enum) and \
+        _same_text(param.enum or []) is not None
+
+
 def check(params: Mapping[str, Param], prefix: Loc, locator: Locator) -> list[Diagnostic]:
     """Each schema is a valid JSON Schema and each default satisfies it (jsonschema)."""
     if not any(isinstance(p, ParamSchema) for p in params.values()) and not prefix:
@@ -50,6 +66,16 @@ def check(params: Mapping[str, Param], prefix: Loc, locator: Locator) -> list[Di
         except jsonschema.SchemaError as error:
             problems.append(diag("MLP129", f"param {name!r} has an invalid schema: "
                                  f"{error.message}", locator.position((*prefix, *base_path))))
+            continue
+        choices = param.enum if isinstance(param, ParamSchema) and param.enum else []
+        clash = _same_text(choices)
+        if clash is not None:
+            first, second = clash
+            problems.append(diag(
+                "MLP129", f"param {name!r}: choices {first + 1} and {second + 1} are the same "
+                f"text ({quote(env_text(choices[second]))}), which is how engines pass a "
+                "run's value", locator.position((*base_path, "enum", second)),
+                hint="keep one of them; quote choices to make them text"))
             continue
         if isinstance(param, ParamSchema) and param.minimum is not None \
                 and param.maximum is not None and param.minimum > param.maximum:

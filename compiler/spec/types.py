@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import posixpath
 import re
 from typing import Annotated, Union
@@ -10,7 +11,7 @@ from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
 
 NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
 ENV_NAME_PATTERN = r"^(?!MLOPS_)[A-Za-z_][A-Za-z0-9_]*$"
-SECRET_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+SECRET_NAME_PATTERN = r"^(?!MLOPS_)[A-Za-z_][A-Za-z0-9_]*$"
 # Kubernetes resource quantity (k8s.io/apimachinery resource.Quantity), as its OpenAPI states.
 QUANTITY_PATTERN = r"^\+?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
 DURATION_PATTERN = r"^([0-9]+[smhd])+$"
@@ -36,6 +37,8 @@ Gate = Annotated[str, WithJsonSchema({"type": "string", "pattern": GATE_PATTERN,
 
 def _quantity(value: Union[str, int, float]) -> str:
     # `cpu: 1` and `cpu: 0.5` are how Kubernetes users write cpu; keep them, as text.
+    if isinstance(value, float) and not math.isfinite(value):  # `.inf`, `.nan`, 1e400
+        raise ValueError("must be a finite number")
     return value if isinstance(value, str) else repr(value)
 
 

@@ -13,14 +13,21 @@ from typing import Literal, Union
 
 _DURATION = re.compile(r"([0-9]+)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# The largest number of seconds every engine's field holds (32-bit integers are the smallest
+# of them; Airflow's timedelta overflows far above): about 68 years.
+MAX_SECONDS = 2**31 - 1
 
 
 def duration_seconds(text: str) -> int:
     """`1h30m` -> 5400. One or more `<integer><unit>`, units s m h d."""
     if not re.fullmatch(r"([0-9]+[smhd])+", text):
-        raise ValueError(f"invalid duration {text!r}: write an integer and a unit (s, m, h or d), "
-                         "like 30s, 5m, 2h or 1h30m")
-    return sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(text))
+        raise ValueError(f"invalid duration {text[:40]!r}: write an integer and a unit "
+                         "(s, m, h or d), like 30s, 5m, 2h or 1h30m")
+    seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(text))
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"duration {text[:40]!r} is longer than any engine can hold "
+                         f"({MAX_SECONDS:,} seconds, about 68 years)")
+    return seconds
 
 
 _CRON_ALIASES = {
