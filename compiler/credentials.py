@@ -24,6 +24,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Google API key", re.compile(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
     ("a JSON Web Token", re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}"
                                     r"\.[A-Za-z0-9_-]{8,}")),
+    # `https://admin:hunter2pass@mlflow.example.com`: a password in a URL's user info (a
+    # variable there, `:${PASSWORD}@` or `:$PASSWORD@`, is a reference, not a credential).
+    ("a password in a URL", re.compile(
+        r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:(?![$%{<])[^\s/@]{3,}@(?=[^\s/@])")),
     # `--password=hunter2hunter2`, `token: abcdef...`, `PGPASSWORD='...'`: a long literal, not
     # a reference to a variable ($X, ${X}) that the engine fills in.
     ("a password or token assignment", re.compile(

@@ -49,6 +49,7 @@ _PATTERN_WORDS = {
     r"^/[^\s]*$": "an HTTP path starting with '/'",
 }
 _NAMES = {NAME_PATTERN, ENV_NAME_PATTERN, SECRET_NAME_PATTERN}
+_DURATION_FIELDS = ("timeout", "retry_delay")  # `timeout: 150` wants a unit, not quotes
 _BOUND_WORDS = {"greater_than_equal": "at least", "less_than_equal": "at most",
                 "greater_than": "more than", "less_than": "less than"}
 # Below this many keys, an unknown key without a close match lists them all.
@@ -346,7 +347,10 @@ def _one(e: Any, path: Loc, locator: Locator, model: type[BaseModel]) -> Diagnos
         hint = None
         plain = locator.plain_text(path)
         shown = plain if plain is not None else value
-        if plain is not None and "text" in expected and not isinstance(value, str):
+        if field_name in _DURATION_FIELDS and isinstance(value, int) \
+                and not isinstance(value, bool):
+            hint = f"give it a unit: {field_name}: {value}s (or {value}m, {value}h)"
+        elif plain is not None and "text" in expected and not isinstance(value, str):
             hint = (f"quote it: {field_name}: \"{plain}\" (unquoted, YAML reads {plain} as "
                     f"{_yaml_word(value)})")
         got = "empty" if value is None else _yaml_word(value) + (
