@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
+UNKNOWN_SIZE = -1  # `load(size=...)`: more bytes than were read, how many unknown (a pipe)
 MAX_DEPTH = 64
 ALIAS_BUDGET = 10_000  # nodes that aliases may expand to, in all
 MAX_STRING = 1024 * 1024  # characters in one scalar: a command, not a data set
@@ -122,18 +123,24 @@ class Source:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def load(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE) -> Source:
-    """Read a spec from bytes. Problems become diagnostics; `data` is None when any is fatal."""
+def load(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE,
+         size: int | None = None) -> Source:
+    """Read a spec from bytes. Problems become diagnostics; `data` is None when any is fatal.
+
+    `size` is the file's size when `raw` is not all of it (an oversized file is not read
+    whole), or `UNKNOWN_SIZE`."""
+    total = len(raw) if size is None else size
+    if total > max_size or total == UNKNOWN_SIZE:
+        shown = "larger than" if total == UNKNOWN_SIZE else f"{total:,} bytes,"
+        return Source(path, "", "", None, Locator(None), [diag(
+            "MLP109", f"the file is {shown} over the limit of {max_size:,} bytes",
+            hint="split the spec, or raise the limit with --max-size BYTES",
+        )])
     sha256 = hashlib.sha256(raw).hexdigest()
 
     def failed(*diagnostics: Diagnostic, text: str = "") -> Source:
         return Source(path, text, sha256, None, Locator(None), list(diagnostics))
 
-    if len(raw) > max_size:
-        return failed(diag(
-            "MLP109", f"the file is {len(raw):,} bytes, over the limit of {max_size:,} bytes",
-            hint="split the spec, or raise the limit with --max-size BYTES",
-        ))
     text, problem = _decode(raw)
     if problem is not None:
         return failed(problem)

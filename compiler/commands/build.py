@@ -58,6 +58,8 @@ def _build(args: argparse.Namespace) -> int:
     from compiler.source import DEFAULT_MAX_SIZE
 
     git_sha = None
+    size = None
+    max_size = args.max_size or DEFAULT_MAX_SIZE
     if args.ref:
         from compiler.versioning import read_at
 
@@ -69,8 +71,9 @@ def _build(args: argparse.Namespace) -> int:
         shown = f"{display(spec_path)}@{git_sha[:7]}"
     else:
         spec_path = find_spec(args.spec)
-        raw, shown = read_spec(spec_path), display(spec_path)
-    analysis = pipeline.check(raw, shown, max_size=args.max_size or DEFAULT_MAX_SIZE)
+        spec = read_spec(spec_path, max_size)
+        raw, size, shown = spec.raw, spec.size, display(spec_path)
+    analysis = pipeline.check(raw, shown, max_size=max_size, size=size)
     if analysis.diagnostics:
         sys.stderr.write(text(analysis.diagnostics))
     if not analysis.ok():

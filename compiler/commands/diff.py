@@ -93,13 +93,15 @@ def run(args: argparse.Namespace) -> int:
     versions: list[Version] = []
     failed = False
     for revision in revisions:
+        size = None
         if revision is None:
-            version, raw = Version(shown, None, None), read_spec(path)
+            version, spec = Version(shown, None, None), read_spec(path)
+            raw, size = spec.raw, spec.size
         else:
             sha = repo.resolve(revision)
             version = Version(shown, revision, sha)
             raw = repo.read(sha, relpath, rev=revision)
-        analysis = analyze(raw, version.label)
+        analysis = analyze(raw, version.label, size=size)
         side = side_of(analysis)
         if side is None:
             sys.stderr.write(text(analysis.diagnostics))

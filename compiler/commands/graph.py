@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> int:
     from compiler.report import text
 
     path = find_spec(args.spec)
-    analysis = analyze(read_spec(path), display(path), run_lint=False)
+    read = read_spec(path)
+    analysis = analyze(read.raw, display(path), run_lint=False, size=read.size)
     if analysis.graph is None or analysis.validated is None:
         sys.stderr.write(text(analysis.diagnostics))
         return EXIT_FINDINGS

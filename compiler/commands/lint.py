@@ -40,9 +40,10 @@ def run(args: argparse.Namespace) -> int:
 
     paths = [find_spec(f) for f in args.files] if args.files else [find_spec(None)]
     diagnostics = []
+    max_size = args.max_size or DEFAULT_MAX_SIZE
     for path in paths:
-        analysis = analyze(read_spec(path), display(path),
-                           max_size=args.max_size or DEFAULT_MAX_SIZE)
+        spec = read_spec(path, max_size)
+        analysis = analyze(spec.raw, display(path), max_size=max_size, size=spec.size)
         diagnostics += analysis.diagnostics
     sys.stdout.write(REPORTERS[args.format](diagnostics))
     return EXIT_FINDINGS if has_errors(diagnostics, strict=args.strict) else EXIT_OK
