@@ -149,3 +149,34 @@ def prune(directory: Path, root: Path) -> None:
         except OSError:
             return  # not empty (or not ours to remove): stop here
         directory = directory.parent
+
+
+# Directories that hold the system, not projects: a build writes `.github/`, `airflow/` and
+# `k8s/` into its output root, which there would be system-wide (as root) or everybody's
+# (`/tmp`). Exact paths; below them only the trees no project lives in.
+_SYSTEM_EXACT = frozenset({
+    "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media",
+    "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/snap", "/srv", "/sys", "/tmp", "/usr",
+    "/usr/bin", "/usr/include", "/usr/lib", "/usr/lib64", "/usr/libexec", "/usr/local",
+    "/usr/local/bin", "/usr/local/lib", "/usr/local/sbin", "/usr/local/share", "/usr/sbin",
+    "/usr/share", "/usr/src", "/var", "/var/lib", "/var/log", "/var/tmp", "/var/cache",
+    "/Applications", "/Library", "/System", "/Users", "/Volumes", "/private", "/private/tmp",
+    "/private/var",
+})
+_SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32",
+                 "/proc", "/sbin", "/sys", "/usr/bin", "/usr/lib", "/usr/lib64", "/usr/sbin",
+                 "/System")
+
+
+def system_directory(root: Path) -> str | None:
+    """What makes `root` (resolved: `/usr/..` and symlinks count as where they lead) no place
+    for generated files: "a filesystem root", "a system directory", or None."""
+    resolved = root.resolve()
+    if resolved.parent == resolved:  # `/`, or a drive root on Windows (`C:\`)
+        return "a filesystem root"
+    text = resolved.as_posix()
+    windows = os.environ.get("SYSTEMROOT") or os.environ.get("WINDIR")
+    if text in _SYSTEM_EXACT or any(text.startswith(t + "/") for t in _SYSTEM_TREES) or (
+            windows and resolved == Path(windows).resolve()):
+        return "a system directory"
+    return None

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from compiler.commands import nonempty
 from compiler.errors import EXIT_FINDINGS, EXIT_OK
 
 HELP = "print the stage graph (mermaid, dot, json or text)"
@@ -21,7 +22,7 @@ examples:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spec", nargs="?", help="spec file (default: mlops.yaml here)")
+    parser.add_argument("spec", nargs="?", type=nonempty("spec"), help="spec file (default: mlops.yaml here)")
     parser.add_argument("--format", choices=("text", "mermaid", "dot", "json"), default="text")
 
 
