@@ -335,9 +335,9 @@ def test_a_malformed_revision(linear, capsys) -> None:
                    "    stages +evaluate, ~train (params, retries); params ~lr\n")
     code, out, err = mlops(capsys, "diff", "HEAD~1", "HEAD")
     assert (code, out) == (1, "")
-    assert err == (f"mlops.yaml@{broken[:7]}:4:1: error MLP101 invalid YAML: did not find "
-                   "expected ',' or ']'\n  hint: the flow collection opened at line 3, column 9 "
-                   "is not closed, or a value in it needs quotes\n1 error, 0 warnings\n")
+    assert err == (f"mlops.yaml@{broken[:7]}:3:9: error MLP101 invalid YAML: the flow "
+                   "collection '[' opened here is never closed\n  hint: YAML read on to line 4, "
+                   "column 1 looking for its ']': close it where it ends\n1 error, 0 warnings\n")
 
 
 def test_a_repository_without_commits(tmp_path, monkeypatch, capsys) -> None:
