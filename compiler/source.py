@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import yaml
 
 from compiler import syntax
-from compiler.diagnostics import Diagnostic, diag
+from compiler.diagnostics import Diagnostic, diag, quote
 from compiler.positions import YAMLLoader as _Loader
 from compiler.positions import Locator, Position, alias_over_budget, byte_line_column, \
     line_column
@@ -50,6 +51,10 @@ _BREAK_ESCAPES = {"\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P"}
 # Characters YAML does not allow anywhere (outside its printable set); NUL has its own message.
 _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _constructor = yaml.constructor.SafeConstructor()
+# YAML 1.1 resolves these as numbers that YAML 1.2 (and the editors' schema tools) read
+# otherwise: `010` is 8 here and 10 there, `1:30` is 90 here and text there.
+_OCTAL = re.compile(r"[-+]?0[0-7_]+$")
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
 
 
 def _shown_tag(tag: str) -> str:
@@ -67,6 +72,9 @@ class Source:
     data: Any
     locator: Locator
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Numbers YAML 1.1 reads in octal or base 60 (`010` is 8): errors unless validation already
+    # refused the same value as text (MLP122 asks to quote it there).
+    yaml11_numbers: list[Diagnostic] = field(default_factory=list)
 
 
 def load(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE,
@@ -118,7 +126,7 @@ def load(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE,
         return failed(diag("MLP112", "the file holds no spec: its only document is empty (null)",
                            hint="run 'mlops init' for a commented starter spec"),
                       text=text)
-    return Source(path, text, sha256, data, locator)
+    return Source(path, text, sha256, data, locator, yaml11_numbers=converter.yaml11_numbers)
 
 
 def _alias_budget_where_used(found: list[Diagnostic], text: str,
@@ -199,6 +207,7 @@ class _Converter:
 
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
+        self.yaml11_numbers: list[Diagnostic] = []
         self._seen: set[int] = set()
         self._alias_nodes = 0
         self._alias_depth = 0
@@ -227,7 +236,7 @@ class _Converter:
             if self._alias_depth and not self._count_alias_node(node):
                 return None
             if node.tag not in (_MAP, _SEQ):
-                self._error("MLP103", f"YAML tag {_shown_tag(node.tag)!r} is not allowed", node,
+                self._error("MLP103", f"YAML tag {quote(_shown_tag(node.tag))} is not allowed", node,
                             hint="remove the tag: a spec holds plain mappings, lists and scalars")
                 return None
             if isinstance(node, yaml.SequenceNode):
@@ -265,10 +274,13 @@ class _Converter:
             # Keys are names: take their text as written, so `on:` or `1:` never turn into
             # a boolean or a number.
             key = str(key_node.value)
+            if len(key) > MAX_STRING:
+                self._scalar(key_node)  # reports MLP116, as for a value
+                continue
             if key in first_seen:
                 earlier = first_seen[key].start_mark
-                self._error("MLP102", f"duplicate key {key!r}", key_node,
-                            hint=f"the first {key!r} is at line {earlier.line + 1}; "
+                self._error("MLP102", f"duplicate key {quote(key)}", key_node,
+                            hint=f"the first {quote(key)} is at line {earlier.line + 1}; "
                                  "YAML would silently keep only the last one")
                 continue
             first_seen[key] = key_node
@@ -285,17 +297,37 @@ class _Converter:
         tag = node.tag
         if tag == _STR or tag == _TIMESTAMP:  # dates stay text: no spec field wants a datetime
             return node.value
-        if tag == _INT:
-            return _constructor.construct_yaml_int(node)
-        if tag == _FLOAT:
-            return _constructor.construct_yaml_float(node)
+        if tag == _INT or tag == _FLOAT:
+            return self._number(node)
         if tag == _BOOL:
             return _constructor.construct_yaml_bool(node)
         if tag == _NULL:
             return None
-        self._error("MLP103", f"YAML tag {_shown_tag(tag)!r} is not allowed", node,
+        self._error("MLP103", f"YAML tag {quote(_shown_tag(tag))} is not allowed", node,
                     hint="remove the tag, and quote the value if it should be text")
         return None
+
+    def _number(self, node: yaml.ScalarNode) -> Any:
+        text = node.value
+        try:
+            value = (_constructor.construct_yaml_int(node) if node.tag == _INT
+                     else _constructor.construct_yaml_float(node))
+        except ValueError:  # Python refuses to read integers of more than 4,300 digits
+            self._error("MLP116", f"a number of {len(text):,} digits is over the limit of "
+                        f"{getattr(sys, 'get_int_max_str_digits', lambda: 4300)():,} digits", node,
+                        hint="no spec field takes a number that large; quote it if it is text")
+            return None
+        base = "octal" if _OCTAL.match(text) else "base-60" if _SEXAGESIMAL.match(text) else None
+        if base is not None:
+            decimal = text.lstrip("+-0").replace("_", "") or "0"
+            other = f"the number {decimal}" if base == "octal" else "text"
+            self.yaml11_numbers.append(diag(
+                "MLP131", f"{text} is the {base} number {value} in YAML 1.1, which this tool "
+                f"reads; YAML 1.2 and editors read {other}", _mark(node),
+                hint=f"write {value} if that is what you mean"
+                     + (f" (or {decimal})" if base == "octal" else "")
+                     + f", or quote it if it is text: \"{text}\""))
+        return value
 
     def _error(self, code: str, message: str, node: yaml.Node, hint: str | None = None) -> None:
         self.diagnostics.append(diag(code, message, _mark(node), hint=hint))
