@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from compiler import outputs
 from compiler.diagnostics import Diagnostic, diag, did_you_mean, quote
 from compiler.source import Locator
 from compiler.spec.models import Spec
@@ -89,6 +90,7 @@ def build(spec: Spec, locator: Locator) -> tuple[StageGraph | None, list[Diagnos
                 g.add_edge(need, name, via="needs")
 
     problems += _data_edges(spec, g, scheduled, locator)
+    problems += outputs.check(spec, locator)
     problems += _name_collisions(spec, locator)
     if problems:
         return None, problems

@@ -318,8 +318,11 @@ class _Converter:
                         hint="no spec field takes a number that large; quote it if it is text")
             return None
         base = "octal" if _OCTAL.match(text) else "base-60" if _SEXAGESIMAL.match(text) else None
+        sign = "-" if text.startswith("-") else ""
+        decimal = sign + (text.lstrip("+-0").replace("_", "") or "0")
+        if base == "octal" and str(value) == decimal:
+            base = None  # 07 is 7 either way
         if base is not None:
-            decimal = text.lstrip("+-0").replace("_", "") or "0"
             other = f"the number {decimal}" if base == "octal" else "text"
             self.yaml11_numbers.append(diag(
                 "MLP131", f"{text} is the {base} number {value} in YAML 1.1, which this tool "

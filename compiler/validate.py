@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from compiler.diagnostics import Diagnostic, describe_path, diag, did_you_mean, quote
 from compiler.source import Locator
 from compiler.spec import params as param_rules
-from compiler.spec.models import GRAPH_FIELDS, ParamSchema, Spec
+from compiler.spec.models import GRAPH_FIELDS, RUN_PATTERN, ParamSchema, Spec
 from compiler.targets import DEFAULT_TARGETS, TARGETS
 from compiler.spec.types import (
     ENV_NAME_PATTERN,
@@ -350,6 +350,10 @@ def _one(e: Any, path: Loc, locator: Locator, model: type[BaseModel]) -> Diagnos
                     hint=_type_hint(path, value, plain, expected))
     if kind == "string_pattern_mismatch":
         pattern = (e.get("ctx") or {}).get("pattern", "")
+        if pattern == RUN_PATTERN:
+            return diag("MLP130", f"{_describe(path)} holds no command", position,
+                        hint="write the shell command to run; a deploy stage with 'serve' may "
+                             "leave the 'run' key out instead")
         return diag("MLP125" if pattern in _NAMES else "MLP123",
                     f"invalid {_describe(path)} {quote(value)}: expected {_pattern_words(e)}",
                     position)
