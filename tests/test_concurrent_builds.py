@@ -24,7 +24,8 @@ def _spec(round_: int) -> str:
     # Environments come and go between rounds, so each round writes some files and removes
     # others, across all three targets.
     envs = [f"e{(round_ + k) % 5}" for k in range(3)]
-    overlays = "".join(f"  {e}: {{env: {{ROUND: \"{round_}\"}}}}\n" for e in envs)
+    overlays = "".join(f"  {e}: {{env: {{ROUND: \"{round_}\"}}, kubernetes: {{namespace: {e}}}}}\n"
+                       for e in envs)
     return f"""\
 version: 1
 name: race
