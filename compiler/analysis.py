@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,10 +39,12 @@ class Analysis:
 
 
 def analyze(raw: bytes, display_path: str, *, max_size: int = source.DEFAULT_MAX_SIZE,
-            run_lint: bool = True) -> Analysis:
-    """Run the front end on a spec's bytes. `display_path` is how diagnostics name the file."""
+            run_lint: bool = True, size: int | None = None) -> Analysis:
+    """Run the front end on a spec's bytes. `display_path` is how diagnostics name the file.
+
+    `size` is the file's full size when `raw` holds only its start (see `read_spec`)."""
     with paused_gc():
-        return _analyze(raw, display_path, max_size, run_lint)
+        return _analyze(raw, display_path, max_size, run_lint, size)
 
 
 @contextlib.contextmanager
@@ -60,13 +64,17 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _analyze(raw: bytes, display_path: str, max_size: int, run_lint: bool) -> Analysis:
-    src = source.load(raw, display_path, max_size=max_size)
+def _analyze(raw: bytes, display_path: str, max_size: int, run_lint: bool,
+             size: int | None) -> Analysis:
+    src = source.load(raw, display_path, max_size=max_size, size=size)
     result = Analysis(src)
     found = list(src.diagnostics)
     if src.data is not None:
         result.validated, problems = validate.validate(src.data, src.locator)
         found += problems
+        # Where the spec wanted text, MLP122 already asks to quote the number.
+        as_text = {(d.line, d.column) for d in problems if d.code == "MLP122"}
+        found += [d for d in src.yaml11_numbers if (d.line, d.column) not in as_text]
     if result.validated is not None:
         result.graph, problems = build(result.validated.spec, src.locator)
         found += problems
@@ -96,11 +104,36 @@ def find_spec(given: str | None) -> Path:
                      "or run 'mlops init' to write one")
 
 
-def read_spec(path: Path) -> bytes:
+@dataclass(frozen=True)
+class SpecBytes:
+    """A spec file as read: all of it, or only its first bytes when it is over the limit.
+
+    `size` is the file's size (`source.UNKNOWN_SIZE` for a pipe or a device that gave more than
+    the limit), so an oversized file is refused by its size without being read: a 2 GiB file
+    costs one fstat, not 2 GiB of memory."""
+
+    raw: bytes
+    size: int
+
+
+def read_spec(path: Path, max_size: int = source.DEFAULT_MAX_SIZE) -> SpecBytes:
+    """The spec's bytes, never more than `max_size + 1` of them.
+
+    The size comes from fstat of the open file, not from a stat before opening (a rename in
+    between would outdate it). Whatever fstat says, the read stays bounded: a file may grow
+    while it is read, and a pipe or device (`/dev/zero`) has no size at all."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as f:
+            info = os.fstat(f.fileno())
+            regular = stat.S_ISREG(info.st_mode)
+            if regular and info.st_size > max_size:
+                return SpecBytes(b"", info.st_size)
+            raw = f.read(max_size + 1)
     except OSError as error:
-        raise UsageError(f"{path}: cannot read: {error.strerror}") from None
+        raise UsageError(f"{path}: cannot read: {error.strerror or error}") from None
+    if len(raw) > max_size:
+        return SpecBytes(raw, max(len(raw), info.st_size) if regular else source.UNKNOWN_SIZE)
+    return SpecBytes(raw, len(raw))
 
 
 def display(path: Path) -> str:

@@ -56,6 +56,11 @@ CODES: dict[str, Code] = {c.code: c for c in (
                                                 "refuses"),
     Code("MLP128", "not-a-mapping", E, "the file is not a mapping of spec fields"),
     Code("MLP129", "invalid-param-schema", E, "a param schema that is not valid JSON Schema"),
+    Code("MLP130", "empty-run", E, "a stage's 'run' that holds no command"),
+    Code("MLP131", "yaml11-number", E, "a number YAML 1.1 reads in octal or base 60 (010 is 8, "
+                                       "1:30 is 90) where YAML 1.2 and editors read another"),
+    Code("MLP132", "unseen-line-break", E, "U+0085, U+2028 or U+2029: a line break to YAML, "
+                                           "not to editors"),
     # ---- MLP2xx: the stage graph (compiler/graph.py)
     Code("MLP201", "unknown-stage", E, "'needs' names a stage the spec does not have"),
     Code("MLP202", "needs-itself", E, "a stage that needs itself"),
@@ -64,6 +69,11 @@ CODES: dict[str, Code] = {c.code: c for c in (
     Code("MLP205", "scheduled-stage-edge", E, "a scheduled stage with 'needs', or needed by "
                                               "another stage"),
     Code("MLP206", "name-collision", E, "two names that become one in generated files"),
+    Code("MLP207", "nested-output", E, "an output inside a directory that another output "
+                                       "already declares"),
+    Code("MLP208", "duplicate-entry", E, "one entry listed twice in needs, inputs, outputs or "
+                                         "secrets"),
+    Code("MLP209", "shared-metrics-file", E, "two stages that write the same metrics file"),
     # ---- MLP3xx: MLOps rules (compiler/lint/)
     Code("MLP301", "unpinned-image", W, "container image without a version tag, or tagged "
                                         "latest"),

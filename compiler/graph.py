@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from compiler.diagnostics import Diagnostic, diag, did_you_mean
+from compiler import outputs
+from compiler.diagnostics import Diagnostic, diag, did_you_mean, quote
 from compiler.source import Locator
 from compiler.spec.models import Spec
 
@@ -70,25 +71,26 @@ def build(spec: Spec, locator: Locator) -> tuple[StageGraph | None, list[Diagnos
         for i, need in enumerate(stage.needs):
             where = locator.position(("stages", name, "needs", i))
             if need == name:
-                problems.append(diag("MLP202", f"stage {name!r} needs itself", where,
+                problems.append(diag("MLP202", f"stage {quote(name)} needs itself", where,
                                      hint="remove it from its own 'needs'"))
             elif need not in spec.stages:
-                problems.append(diag("MLP201", f"stage {name!r} needs unknown stage {need!r}",
-                                     where, hint=did_you_mean(need, names)))
+                problems.append(diag("MLP201", f"stage {quote(name)} needs unknown stage {quote(need)}",
+                                     where, hint=did_you_mean(need, (n for n in names if n != name))))
             elif name in scheduled:
                 problems.append(diag(
-                    "MLP205", f"scheduled stage {name!r} cannot need other stages: it runs on "
+                    "MLP205", f"scheduled stage {quote(name)} cannot need other stages: it runs on "
                     "its own schedule, outside the pipeline", where,
                     hint="remove 'needs', or remove 'schedule' to run it inside the pipeline"))
             elif need in scheduled:
                 problems.append(diag(
-                    "MLP205", f"stage {name!r} needs scheduled stage {need!r}, which runs on its "
+                    "MLP205", f"stage {quote(name)} needs scheduled stage {quote(need)}, which runs on its "
                     "own schedule, outside the pipeline", where,
-                    hint=f"remove {need!r} from 'needs', or remove its 'schedule'"))
+                    hint=f"remove {quote(need)} from 'needs', or remove its 'schedule'"))
             else:
                 g.add_edge(need, name, via="needs")
 
     problems += _data_edges(spec, g, scheduled, locator)
+    problems += outputs.check(spec, locator)
     problems += _name_collisions(spec, locator)
     if problems:
         return None, problems
@@ -110,9 +112,9 @@ def _data_edges(spec: Spec, g: nx.DiGraph[str], scheduled: set[str],
                 first, j = writers[key]
                 line = locator.position(("stages", first, "outputs", j))[0]
                 problems.append(diag(
-                    "MLP204", f"stages {first!r} and {name!r} both write {output!r}",
+                    "MLP204", f"stages {quote(first)} and {quote(name)} both write {quote(output)}",
                     locator.position(("stages", name, "outputs", i)),
-                    hint=f"{first!r} declares it at line {line}; give each output one writer"))
+                    hint=f"{quote(first)} declares it at line {line}; give each output one writer"))
             writers.setdefault(key, (name, i))
     # A scheduled stage's outputs are not inputs to the DAG; dirs ("model/") cover what is below.
     dirs = {o.rstrip("/"): n for n, s in spec.stages.items() if n not in scheduled
@@ -151,8 +153,8 @@ def _name_collisions(spec: Spec, locator: Locator) -> list[Diagnostic]:
             converted = convert(item)  # type: ignore[operator]
             if converted in seen:
                 problems.append(diag(
-                    "MLP206", f"{kind} names {seen[converted]!r} and {item!r} become the same "
-                    f"name {converted!r} in generated files", locator.key_position((*prefix, item)),
+                    "MLP206", f"{kind} names {quote(seen[converted])} and {quote(item)} become the same "
+                    f"name {quote(converted)} in generated files", locator.key_position((*prefix, item)),
                     hint="rename one of them; '_' and '-' are treated alike"))
             seen.setdefault(converted, item)
     return problems

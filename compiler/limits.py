@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from compiler.diagnostics import quote
+
 if TYPE_CHECKING:  # pragma: no cover
     from compiler.diagnostics import Diagnostic
     from compiler.envvars import EnvVar
@@ -70,7 +72,7 @@ class Excess:
     stage: str | None = None
 
     def message(self) -> str:
-        what = f"{self.path}" if self.path is not None else f"stage {self.stage!r}"
+        what = f"{self.path}" if self.path is not None else f"stage {quote(self.stage)}"
         return (f"{what} would be {self.size:,} {self.limit.unit}, over the {self.target} "
                 f"limit of {self.limit.maximum:,} {self.limit.unit} for {self.limit.name} "
                 f"(by {self.size - self.limit.maximum:,}; {self.limit.source})")

@@ -32,10 +32,11 @@ class Output:
 
 
 def check(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE,
-          lint: bool = True) -> Analysis:
+          lint: bool = True, size: int | None = None) -> Analysis:
     """The front end on a spec's bytes: YAML, schema, graph and (unless `lint` is False) the
-    lint rules. `path` is how diagnostics name the file. Never raises on bad input."""
-    return analyze(raw, path, max_size=max_size, run_lint=lint)
+    lint rules. `path` is how diagnostics name the file. Never raises on bad input.
+    `size` is the file's size when `raw` is only its start (`analysis.read_spec`)."""
+    return analyze(raw, path, max_size=max_size, run_lint=lint, size=size)
 
 
 def plans(analysis: Analysis, *, spec_path: str, git_sha: str | None = None,

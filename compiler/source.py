@@ -3,27 +3,32 @@
 The YAML is composed (not constructed) with libyaml when available, so every node keeps its
 marks; we then convert nodes to plain data ourselves, which lets us refuse what a spec never
 needs (tags, merge keys, duplicate keys) and keep positions without a second parse.
-Positions are looked up lazily through `Locator`, so a clean file pays nothing for them.
+Positions are looked up lazily through `Locator` (`compiler.positions`), so a clean file pays
+nothing for them; YAML syntax errors are phrased in `compiler.syntax`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
 
-from compiler.diagnostics import Diagnostic, diag
+from compiler import syntax
+from compiler.diagnostics import Diagnostic, diag, quote
+from compiler.positions import YAMLLoader as _Loader
+from compiler.positions import Locator, Position, alias_over_budget, byte_line_column, \
+    line_column
+from compiler.positions import mark as _mark
 
-try:  # libyaml is about 7 times faster than the pure-Python parser.
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+__all__ = ["Locator", "Position", "Source", "load"]
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
+UNKNOWN_SIZE = -1  # `load(size=...)`: more bytes than were read, how many unknown (a pipe)
 MAX_DEPTH = 64
 ALIAS_BUDGET = 10_000  # nodes that aliases may expand to, in all
 MAX_STRING = 1024 * 1024  # characters in one scalar: a command, not a data set
@@ -31,7 +36,6 @@ MAX_STRING = 1024 * 1024  # characters in one scalar: a command, not a data set
 _SAFE_COMPOSE_DEPTH = 15_000
 
 Path = tuple[str | int, ...]
-Position = tuple[int, int]
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP = (
@@ -40,74 +44,22 @@ _STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP = (
 _MAP, _SEQ, _MERGE = _TAG + "map", _TAG + "seq", _TAG + "merge"
 _CONFLICT = re.compile(r"^(<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Line breaks to YAML 1.1, not to editors: text after one is YAML that reads as the same line.
+_UNSEEN_BREAK = re.compile("[\x85\u2028\u2029]")
+_BREAK_NAMES = {"\x85": "NEXT LINE", "\u2028": "LINE SEPARATOR", "\u2029": "PARAGRAPH SEPARATOR"}
+_BREAK_ESCAPES = {"\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P"}
 # Characters YAML does not allow anywhere (outside its printable set); NUL has its own message.
 _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _constructor = yaml.constructor.SafeConstructor()
-
-
-class Locator:
-    """Finds the line and column of a data path in the composed node tree.
-
-    A path that does not exist (a default, a missing field) falls back to its nearest ancestor,
-    so every diagnostic has a position.
-    """
-
-    def __init__(self, root: yaml.Node | None) -> None:
-        self._root = root
-        self._index: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = {}
-
-    def _children(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        index = self._index.get(id(node))
-        if index is None:
-            index = {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
-            self._index[id(node)] = index
-        return index
-
-    def node(self, path: Sequence[str | int]) -> tuple[yaml.Node | None, yaml.Node | None]:
-        """The deepest (key node, value node) found along `path`."""
-        key: yaml.Node | None = None
-        node = self._root
-        for part in path:
-            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-                found = self._children(node).get(part)
-                if found is None:
-                    break
-                key, node = found
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if not 0 <= part < len(node.value):
-                    break
-                key, node = None, node.value[part]
-            else:
-                break
-        return key, node
-
-    def position(self, path: Sequence[str | int]) -> Position:
-        """Where the value at `path` starts (1-based)."""
-        _, node = self.node(path)
-        return _mark(node)
-
-    def key_position(self, path: Sequence[str | int]) -> Position:
-        """Where the key of the mapping entry at `path` starts; the value's position otherwise."""
-        key, node = self.node(path)
-        return _mark(key if key is not None else node)
-
-    def plain_text(self, path: Sequence[str | int]) -> str | None:
-        """The text of an unquoted scalar at exactly `path`, for "quote it" hints."""
-        key, node = self.node(path)
-        if isinstance(node, yaml.ScalarNode) and not node.style:  # '' (libyaml) or None: plain
-            return str(node.value)
-        return None
+# YAML 1.1 resolves these as numbers that YAML 1.2 (and the editors' schema tools) read
+# otherwise: `010` is 8 here and 10 there, `1:30` is 90 here and text there.
+_OCTAL = re.compile(r"[-+]?0[0-7_]+$")
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
 
 
 def _shown_tag(tag: str) -> str:
     """A tag as the user wrote it: `!!python/object`, not `tag:yaml.org,2002:python/object`."""
     return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
-
-
-def _mark(node: yaml.Node | None) -> Position:
-    if node is None:
-        return (1, 1)
-    return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
 @dataclass
@@ -120,20 +72,29 @@ class Source:
     data: Any
     locator: Locator
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Numbers YAML 1.1 reads in octal or base 60 (`010` is 8): errors unless validation already
+    # refused the same value as text (MLP122 asks to quote it there).
+    yaml11_numbers: list[Diagnostic] = field(default_factory=list)
 
 
-def load(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE) -> Source:
-    """Read a spec from bytes. Problems become diagnostics; `data` is None when any is fatal."""
+def load(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE,
+         size: int | None = None) -> Source:
+    """Read a spec from bytes. Problems become diagnostics; `data` is None when any is fatal.
+
+    `size` is the file's size when `raw` is not all of it (an oversized file is not read
+    whole), or `UNKNOWN_SIZE`."""
+    total = len(raw) if size is None else size
+    if total > max_size or total == UNKNOWN_SIZE:
+        shown = "larger than" if total == UNKNOWN_SIZE else f"{total:,} bytes,"
+        return Source(path, "", "", None, Locator(None), [diag(
+            "MLP109", f"the file is {shown} over the limit of {max_size:,} bytes",
+            hint="split the spec, or raise the limit with --max-size BYTES",
+        )])
     sha256 = hashlib.sha256(raw).hexdigest()
 
     def failed(*diagnostics: Diagnostic, text: str = "") -> Source:
         return Source(path, text, sha256, None, Locator(None), list(diagnostics))
 
-    if len(raw) > max_size:
-        return failed(diag(
-            "MLP109", f"the file is {len(raw):,} bytes, over the limit of {max_size:,} bytes",
-            hint="split the spec, or raise the limit with --max-size BYTES",
-        ))
     text, problem = _decode(raw)
     if problem is not None:
         return failed(problem)
@@ -144,26 +105,40 @@ def load(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE) -> Source:
                                for line in text.splitlines()):
         return failed(diag("MLP112", "the file is empty",
                            hint="run 'mlops init' for a commented starter spec"), text=text)
-    if _nesting_upper_bound(text) > _SAFE_COMPOSE_DEPTH and _event_depth(text) > MAX_DEPTH:
-        return failed(diag("MLP110", f"the YAML is nested more than {MAX_DEPTH} levels deep"),
-                      text=text)
+    if _nesting_upper_bound(text) > _SAFE_COMPOSE_DEPTH:
+        too_deep = syntax.first_too_deep(text, MAX_DEPTH)
+        if too_deep is not None:
+            return failed(syntax.too_deep(too_deep, MAX_DEPTH), text=text)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
-        return failed(_yaml_error(error, text), text=text)
+        return failed(syntax.yaml_error(error, text, MAX_DEPTH), text=text)
     except yaml.YAMLError as error:  # pragma: no cover - _scan_text finds reader errors first
         reason = getattr(error, "reason", None) or "the text cannot be read"
         return failed(diag("MLP101", f"invalid YAML: {reason}"), text=text)
     converter = _Converter()
     data = None if root is None else converter.convert(root)
-    locator = Locator(root)
+    locator = Locator(root, text)
     if converter.diagnostics:
-        return Source(path, text, sha256, None, locator, converter.diagnostics)
+        return Source(path, text, sha256, None, locator,
+                      _alias_budget_where_used(converter.diagnostics, text, root))
     if data is None:  # `~`, `null` or a bare `---`: valid YAML that holds nothing
         return failed(diag("MLP112", "the file holds no spec: its only document is empty (null)",
                            hint="run 'mlops init' for a commented starter spec"),
                       text=text)
-    return Source(path, text, sha256, data, locator)
+    return Source(path, text, sha256, data, locator, yaml11_numbers=converter.yaml11_numbers)
+
+
+def _alias_budget_where_used(found: list[Diagnostic], text: str,
+                             root: yaml.Node | None) -> list[Diagnostic]:
+    """MLP105 at the alias whose expansion spent the budget, not at the anchor it names."""
+    if root is None or not any(d.code == "MLP105" for d in found):
+        return found
+    where = alias_over_budget(text, root, ALIAS_BUDGET)
+    if where is None:  # pragma: no cover - the converter and this count the same nodes
+        return found
+    return [replace(d, line=where[0], column=where[1]) if d.code == "MLP105" else d
+            for d in found]
 
 
 def _decode(raw: bytes) -> tuple[str, Diagnostic | None]:
@@ -171,15 +146,11 @@ def _decode(raw: bytes) -> tuple[str, Diagnostic | None]:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as error:
         start = error.start
-        line = raw.count(b"\n", 0, start) + 1
-        column = start - (raw.rfind(b"\n", 0, start) + 1) + 1
         return "", diag("MLP106", f"the file is not valid UTF-8 (byte 0x{raw[start]:02x})",
-                        (line, column), hint="save the file as UTF-8")
+                        byte_line_column(raw, start), hint="save the file as UTF-8")
 
 
-def _position_of(text: str, index: int) -> Position:
-    line = text.count("\n", 0, index) + 1
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+_position_of = line_column
 
 
 def _scan_text(text: str) -> list[Diagnostic]:
@@ -195,6 +166,15 @@ def _scan_text(text: str) -> list[Diagnostic]:
             "MLP107", f"the file contains control character U+{ord(control.group()):04X}, "
             "which YAML does not allow", _position_of(text, control.start()),
             hint="delete it; if the file is binary or in another encoding, save it as UTF-8 text"))
+    unseen = _UNSEEN_BREAK.search(text)
+    if unseen is not None:  # the first is enough: the hint says how to fix them all
+        char = unseen.group()
+        problems.append(diag(
+            "MLP132", f"U+{ord(char):04X} ({_BREAK_NAMES[char]}) is a line break to YAML but "
+            "not to editors: what follows it reads as a new line of YAML",
+            _position_of(text, unseen.start()),
+            hint="replace it with a real line break or a space; inside a double-quoted value, "
+                 f"write it as the escape {_BREAK_ESCAPES[char]}"))
     for match in _BIDI.finditer(text):
         problems.append(diag(
             "MLP108", f"bidirectional control character U+{ord(match.group()):04X} "
@@ -222,70 +202,12 @@ def _nesting_upper_bound(text: str) -> int:
     return deepest + widest
 
 
-def _event_depth(text: str) -> int:
-    """The exact nesting depth, from the event stream: slow, only for pathological files."""
-    depth = deepest = 0
-    try:
-        for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                deepest = max(deepest, depth)
-                if deepest > MAX_DEPTH:
-                    break
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-    except yaml.YAMLError:
-        pass  # compose reports the syntax error with its position
-    return deepest
-
-
-def _yaml_error(error: yaml.MarkedYAMLError, text: str) -> Diagnostic:
-    mark = error.problem_mark or error.context_mark
-    position = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    problem = error.problem or "invalid YAML"
-    lines = text.splitlines()
-    found = lines[position[0] - 1][position[1] - 1:position[1]] if position[0] <= len(lines) else ""
-    if "expected a single document" in (error.context or ""):
-        return diag("MLP104", "the file holds more than one YAML document", position,
-                    hint="a spec is one document: remove the '---' line and what follows, "
-                         "or move it to its own file")
-    hint = None
-    opened = error.context_mark
-    if found == "\t" or "'\\t'" in problem:
-        hint = "YAML indentation must use spaces, not tabs"
-    # libyaml does not name the character; the pure-Python parser does.
-    elif found in ("@", "`") or "found character '@'" in problem \
-            or "found character '`'" in problem:
-        hint = "quote the value: it starts with a character YAML reserves"
-    elif "mapping values are not allowed" in problem:
-        hint = _quote_hint(lines[position[0] - 1] if position[0] <= len(lines) else "")
-    elif "did not find expected key" in problem:
-        hint = "check the indentation: the keys of one mapping start in the same column"
-    elif problem.startswith("did not find expected ','") and opened is not None:
-        hint = (f"the flow collection opened at line {opened.line + 1}, column "
-                f"{opened.column + 1} is not closed, or a value in it needs quotes")
-    elif error.context:
-        hint = error.context
-    return diag("MLP101", f"invalid YAML: {problem}", position, hint=hint)
-
-
-def _quote_hint(line: str) -> str:
-    """For `key: text: more`, show the line with its value quoted, as the fix to type."""
-    key, sep, value = line.strip().partition(": ")
-    if not sep or not value or value[0] in "\"'[{" or key.startswith("- "):
-        return "a value containing ': ' must be quoted"
-    value = value.split(" #", 1)[0].rstrip()
-    if len(value) > 50:
-        value = value[:47] + "..."
-    quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return f"a value containing ': ' must be quoted: {key}: {quoted}"
-
-
 class _Converter:
     """Composed nodes to plain Python data, refusing what a spec has no use for."""
 
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
+        self.yaml11_numbers: list[Diagnostic] = []
         self._seen: set[int] = set()
         self._alias_nodes = 0
         self._alias_depth = 0
@@ -297,7 +219,7 @@ class _Converter:
     def _node(self, node: yaml.Node, depth: int) -> Any:
         if depth > MAX_DEPTH:
             if depth == MAX_DEPTH + 1:
-                self._error("MLP110", f"the YAML is nested more than {MAX_DEPTH} levels deep", node)
+                self.diagnostics.append(syntax.too_deep(_mark(node), MAX_DEPTH))
             return None
         if isinstance(node, yaml.ScalarNode):
             if self._alias_depth and not self._count_alias_node(node):
@@ -314,7 +236,7 @@ class _Converter:
             if self._alias_depth and not self._count_alias_node(node):
                 return None
             if node.tag not in (_MAP, _SEQ):
-                self._error("MLP103", f"YAML tag {_shown_tag(node.tag)!r} is not allowed", node,
+                self._error("MLP103", f"YAML tag {quote(_shown_tag(node.tag))} is not allowed", node,
                             hint="remove the tag: a spec holds plain mappings, lists and scalars")
                 return None
             if isinstance(node, yaml.SequenceNode):
@@ -352,10 +274,13 @@ class _Converter:
             # Keys are names: take their text as written, so `on:` or `1:` never turn into
             # a boolean or a number.
             key = str(key_node.value)
+            if len(key) > MAX_STRING:
+                self._scalar(key_node)  # reports MLP116, as for a value
+                continue
             if key in first_seen:
                 earlier = first_seen[key].start_mark
-                self._error("MLP102", f"duplicate key {key!r}", key_node,
-                            hint=f"the first {key!r} is at line {earlier.line + 1}; "
+                self._error("MLP102", f"duplicate key {quote(key)}", key_node,
+                            hint=f"the first {quote(key)} is at line {earlier.line + 1}; "
                                  "YAML would silently keep only the last one")
                 continue
             first_seen[key] = key_node
@@ -372,17 +297,40 @@ class _Converter:
         tag = node.tag
         if tag == _STR or tag == _TIMESTAMP:  # dates stay text: no spec field wants a datetime
             return node.value
-        if tag == _INT:
-            return _constructor.construct_yaml_int(node)
-        if tag == _FLOAT:
-            return _constructor.construct_yaml_float(node)
+        if tag == _INT or tag == _FLOAT:
+            return self._number(node)
         if tag == _BOOL:
             return _constructor.construct_yaml_bool(node)
         if tag == _NULL:
             return None
-        self._error("MLP103", f"YAML tag {_shown_tag(tag)!r} is not allowed", node,
+        self._error("MLP103", f"YAML tag {quote(_shown_tag(tag))} is not allowed", node,
                     hint="remove the tag, and quote the value if it should be text")
         return None
+
+    def _number(self, node: yaml.ScalarNode) -> Any:
+        text = node.value
+        try:
+            value = (_constructor.construct_yaml_int(node) if node.tag == _INT
+                     else _constructor.construct_yaml_float(node))
+        except ValueError:  # Python refuses to read integers of more than 4,300 digits
+            self._error("MLP116", f"a number of {len(text):,} digits is over the limit of "
+                        f"{getattr(sys, 'get_int_max_str_digits', lambda: 4300)():,} digits", node,
+                        hint="no spec field takes a number that large; quote it if it is text")
+            return None
+        base = "octal" if _OCTAL.match(text) else "base-60" if _SEXAGESIMAL.match(text) else None
+        sign = "-" if text.startswith("-") else ""
+        decimal = sign + (text.lstrip("+-0").replace("_", "") or "0")
+        if base == "octal" and str(value) == decimal:
+            base = None  # 07 is 7 either way
+        if base is not None:
+            other = f"the number {decimal}" if base == "octal" else "text"
+            self.yaml11_numbers.append(diag(
+                "MLP131", f"{text} is the {base} number {value} in YAML 1.1, which this tool "
+                f"reads; YAML 1.2 and editors read {other}", _mark(node),
+                hint=f"write {value} if that is what you mean"
+                     + (f" (or {decimal})" if base == "octal" else "")
+                     + f", or quote it if it is text: \"{text}\""))
+        return value
 
     def _error(self, code: str, message: str, node: yaml.Node, hint: str | None = None) -> None:
         self.diagnostics.append(diag(code, message, _mark(node), hint=hint))

@@ -8,6 +8,7 @@ person ("did you mean", "quote it").
 from __future__ import annotations
 
 import copy
+import json
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,10 +16,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from compiler.diagnostics import Diagnostic, diag, did_you_mean, quote
+from compiler.diagnostics import Diagnostic, describe_path, diag, did_you_mean, quote
 from compiler.source import Locator
 from compiler.spec import params as param_rules
-from compiler.spec.models import GRAPH_FIELDS, ParamSchema, Spec
+from compiler.spec.models import GRAPH_FIELDS, RUN_PATTERN, ParamSchema, Spec
 from compiler.targets import DEFAULT_TARGETS, TARGETS
 from compiler.spec.types import (
     ENV_NAME_PATTERN,
@@ -49,7 +50,6 @@ _PATTERN_WORDS = {
     r"^/[^\s]*$": "an HTTP path starting with '/'",
 }
 _NAMES = {NAME_PATTERN, ENV_NAME_PATTERN, SECRET_NAME_PATTERN}
-_DURATION_FIELDS = ("timeout", "retry_delay")  # `timeout: 150` wants a unit, not quotes
 _BOUND_WORDS = {"greater_than_equal": "at least", "less_than_equal": "at most",
                 "greater_than": "more than", "less_than": "less than"}
 # Below this many keys, an unknown key without a close match lists them all.
@@ -76,8 +76,8 @@ def validate(data: Any, locator: Locator) -> tuple[Validated | None, list[Diagno
             return None, [diag("MLP124", f"unsupported spec version {version}: this "
                                "compiler reads version 1", locator.position(("version",)),
                                hint="write 'version: 1'")]
-        return None, [diag("MLP122", f"'version' must be the integer 1, not "
-                           f"{_yaml_word(version)} {quote(version)}",
+        got = "empty" if version is None else f"{_yaml_word(version)} {quote(version)}"
+        return None, [diag("MLP122", f"'version' must be the integer 1, not {got}",
                            locator.position(("version",)),
                            hint="write 'version: 1', without quotes")]
     stages = data.get("stages")
@@ -227,9 +227,10 @@ def _validate_environment(
         built = data.get("targets")
         if built is not None and name not in built:
             problems.append(diag(
-                "MLP123", f"environment {env_name!r} configures target {name!r}, which the spec "
+                "MLP123", f"environment {quote(env_name)} configures target {quote(name)}, which the spec "
                 "does not build", locator.key_position(("environments", env_name, "targets", name)),
-                hint=f"add '{name}: {{}}' to the top-level 'targets', or remove it here"))
+                hint=f"add {quote(name + ': {}')} to the top-level 'targets', or remove it "
+                     "here"))
     merged = merge_environment(data, env_name)
     try:
         spec = Spec.model_validate(merged)
@@ -251,7 +252,7 @@ def _relocate(translated: list[tuple[Diagnostic, Loc]], env_name: str,
             overlay_path = ("environments", env_name, *path[1:])
         line, column = locator.position(overlay_path)
         result.append(Diagnostic(d.path, line, column, d.code, d.severity,
-                                 f"in environment {env_name!r}: {d.message}", d.hint))
+                                 f"in environment {quote(env_name)}: {d.message}", d.hint))
     return result
 
 
@@ -329,7 +330,7 @@ def _one(e: Any, path: Loc, locator: Locator, model: type[BaseModel]) -> Diagnos
         if hint is None and 0 < len(allowed) <= _LIST_KEYS_UP_TO:
             hint = "allowed here: " + ", ".join(allowed)
         if len(parent) == 4 and parent[0] == "environments" and field_name in GRAPH_FIELDS:
-            message = (f"an environment cannot change {field_name!r}: the pipeline's graph is "
+            message = (f"an environment cannot change {quote(field_name)}: the pipeline's graph is "
                        "the same in every environment")
             hint = "change it in the stage itself"
         return diag("MLP120", message, locator.key_position(path), hint=hint)
@@ -344,34 +345,54 @@ def _one(e: Any, path: Loc, locator: Locator, model: type[BaseModel]) -> Diagnos
         expected = e.get("expected") or _TYPE_WORDS.get(kind) or "another value"
         if kind == "literal_error":
             expected = e["ctx"]["expected"]
-        hint = None
         plain = locator.plain_text(path)
         shown = plain if plain is not None else value
-        if field_name in _DURATION_FIELDS and isinstance(value, int) \
-                and not isinstance(value, bool):
-            hint = f"give it a unit: {field_name}: {value}s (or {value}m, {value}h)"
-        elif plain is not None and "text" in expected and not isinstance(value, str):
-            hint = (f"quote it: {field_name}: \"{plain}\" (unquoted, YAML reads {plain} as "
-                    f"{_yaml_word(value)})")
         got = "empty" if value is None else _yaml_word(value) + (
             "" if isinstance(value, (dict, list)) else f" {quote(shown)}")
         return diag("MLP122", f"{_describe(path)} must be {expected}, not {got}", position,
-                    hint=hint)
+                    hint=_type_hint(path, value, plain, expected))
     if kind == "string_pattern_mismatch":
         pattern = (e.get("ctx") or {}).get("pattern", "")
+        if pattern == RUN_PATTERN:
+            return diag("MLP130", f"{_describe(path)} holds no command", position,
+                        hint="write the shell command to run; a deploy stage with 'serve' may "
+                             "leave the 'run' key out instead")
         return diag("MLP125" if pattern in _NAMES else "MLP123",
                     f"invalid {_describe(path)} {quote(value)}: expected {_pattern_words(e)}",
                     position)
     if kind in _BOUND_WORDS:
         bound = next(iter((e.get("ctx") or {}).values()), "")
         return diag("MLP123", f"{_describe(path)} must be {_BOUND_WORDS[kind]} {bound}, "
-                    f"not {value!r}", position)
+                    f"not {quote(value)}", position)
     if kind == "too_short" and isinstance(value, (dict, list)):
         return diag("MLP123", f"{_describe(path)} needs at least one entry", position)
     message = e["msg"].removeprefix("Value error, ")
     return diag("MLP123", f"{_describe(path)}: {message[:1].lower()}{message[1:]}"
                 f"{'' if isinstance(value, (dict, list)) or value is None else ' (got ' + quote(value) + ')'}",
                 position)
+
+
+_DURATION_FIELDS = ("timeout", "retry_delay")
+
+
+def _type_hint(path: Loc, value: Any, plain: str | None, expected: str) -> str | None:
+    """The fix for a value of the wrong type, written as the user would type it."""
+    if value is None:  # `key: ~`, `key: null` or `key:` with nothing: quoting `~` is no fix
+        if "mapping" in expected:
+            return "write its fields below it, indented: a key with nothing after it is empty"
+        if "list" in expected:
+            return "write its items, or [] for none: a key with nothing after it is empty"
+        return "write a value: YAML reads ~, null and nothing at all as no value"
+    if plain is None or "text" not in expected or isinstance(value, str):
+        return None
+    if path and path[-1] in _DURATION_FIELDS and isinstance(value, int):
+        return f"write a duration with its unit: {path[-1]}: {plain}s (or {plain}m, {plain}h)"
+    reading = f"(unquoted, YAML reads {quote(plain, 40)[1:-1]} as {_yaml_word(value)})"
+    typed = json.dumps(plain if len(plain) <= 40 else plain[:37] + "...")
+    if path and isinstance(path[-1], int):  # an item of a list: `needs: [train, no]`
+        return f"quote the list item: {typed} {reading}"
+    key = str(path[-1]) if path else ""
+    return f"quote it: {quote(key, 40)[1:-1]}: {typed} {reading}"
 
 
 def _pattern_words(e: Any) -> str:
@@ -386,13 +407,7 @@ def _container_word(path: Loc) -> str:
 
 
 def _describe(path: Loc) -> str:
-    if not path:
-        return "the spec"
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    # repr, not '...': a key may hold a newline or a quote, and a message is one line.
-    return quote(text, limit=120)
+    return describe_path(path) if path else "the spec"
 
 
 def _yaml_word(value: Any) -> str:

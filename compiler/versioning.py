@@ -18,11 +18,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from compiler.diagnostics import quote
 from compiler.errors import EnvironmentProblem, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import git
 
+    from compiler.analysis import SpecBytes
+
+RENAME_HINT = "name the spec by its path at that revision"
 SHORT = 7  # fixed length, so outputs do not depend on how many objects a repository holds
 UNSHALLOW = "this clone is shallow: run git fetch --unshallow"
 
@@ -63,13 +67,16 @@ def _git() -> Any:
 
 
 def _first_line(error: Any) -> str:
+    """git's own first line of complaint. gitpython wraps stderr as `stderr: '<text>'`: only
+    that pair of quotes goes, not a quote of git's own (`repository at '/repo'`)."""
     stderr = str(getattr(error, "stderr", "") or "").strip()
+    if stderr.startswith("stderr:"):
+        stderr = stderr[len("stderr:"):].strip()
+        if len(stderr) >= 2 and stderr[0] == stderr[-1] == "'":
+            stderr = stderr[1:-1]
     for line in stderr.splitlines():
-        line = line.strip().strip("'").strip()
-        if line.startswith("stderr:"):
-            line = line[len("stderr:"):].strip().strip("'").strip()
-        if line:
-            return line
+        if line.strip():
+            return line.strip()
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
@@ -122,7 +129,7 @@ class Repository:
     def resolve(self, rev: str) -> str:
         """The full 40-hex sha of the commit that `rev` names (any git revision syntax)."""
         if not rev or rev.startswith("-"):
-            raise UsageError(f"invalid revision {rev!r}: a revision names a commit, like HEAD~1, "
+            raise UsageError(f"invalid revision {quote(rev)}: a revision names a commit, like HEAD~1, "
                              "main or a sha")
         if not self.has_commits():
             raise EnvironmentProblem("the git repository has no commits yet: commit the spec "
@@ -130,15 +137,26 @@ class Repository:
         gitlib = _git()
         try:
             sha = str(self._repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}"))
-        except gitlib.GitCommandError:
-            message = f"unknown revision {rev!r}: no commit by that name in {self.root}"
+        except gitlib.GitCommandError as error:
+            if str(getattr(error, "stderr", "") or "").strip():
+                # `--quiet` keeps an unknown revision silent: anything git says is another
+                # problem (a repository owned by another user, a corrupt object store).
+                raise self._problem(f"look up revision {quote(rev)}", error) from None
+            message = f"unknown revision {quote(rev)}: no commit by that name in {self.root}"
             if self.shallow_commits:
                 raise EnvironmentProblem(f"{message}; {UNSHALLOW}") from None
             raise EnvironmentProblem(message + " (see 'git log --oneline')") from None
         return sha.strip()
 
-    def read(self, sha: str, relpath: str, *, rev: str | None = None) -> bytes:
-        """The bytes of `relpath` as stored in commit `sha` (from git objects, not the tree)."""
+    def read(self, sha: str, relpath: str, *, rev: str | None = None,
+             rename_hint: str = RENAME_HINT, max_size: int | None = None) -> SpecBytes:
+        """The bytes of `relpath` as stored in commit `sha` (from git objects, not the tree).
+
+        `rename_hint` tells how to name the spec's older path with the calling command. A blob
+        over `max_size` is refused by its size, unread, as `analysis.read_spec` does."""
+        from compiler.analysis import SpecBytes
+        from compiler.source import DEFAULT_MAX_SIZE
+
         gitlib = _git()
         with self._translated(f"read {relpath} at {sha[:SHORT]}"):
             commit = self._repo.commit(sha)
@@ -149,10 +167,14 @@ class Repository:
             if blob is None or blob.type != "blob":
                 named = f"{rev} ({sha[:SHORT]})" if rev and rev != sha else sha[:SHORT]
                 raise EnvironmentProblem(
-                    f"{relpath} does not exist at revision {named}; name the spec as it was "
-                    "then with --spec, or pick a later revision")
+                    f"{relpath} does not exist at revision {named}; {rename_hint}, or pick a "
+                    "later revision")
+            limit = DEFAULT_MAX_SIZE if max_size is None else max_size
+            if blob.size > limit:
+                return SpecBytes(b"", int(blob.size))
             try:
-                return bytes(blob.data_stream.read())
+                raw = bytes(blob.data_stream.read())
+                return SpecBytes(raw, len(raw))
             except gitlib.GitError as error:
                 raise EnvironmentProblem(f"cannot read {relpath} at {sha[:SHORT]}: "
                                          f"{_first_line(error)}") from None
@@ -221,14 +243,17 @@ class Repository:
         try:
             yield
         except (gitlib.GitError, ValueError) as error:
-            detail = _first_line(error)
-            if "dubious ownership" in detail:
-                detail += f" (git refuses a repository owned by another user: see " \
-                          f"'git config --global --add safe.directory {self.root}')"
-            raise EnvironmentProblem(f"cannot {action}: {detail}") from None
+            raise self._problem(action, error) from None
+
+    def _problem(self, action: str, error: Exception) -> EnvironmentProblem:
+        detail = _first_line(error)
+        if "dubious ownership" in detail:
+            detail += (" (git refuses a repository owned by another user: see "
+                       f"'git config --global --add safe.directory {self.root}')")
+        return EnvironmentProblem(f"cannot {action}: {detail}")
 
 
-def read_at(spec: Path, rev: str) -> tuple[bytes, str]:
+def read_at(spec: Path, rev: str, *, max_size: int | None = None) -> tuple[SpecBytes, str]:
     """The spec's bytes as stored in git at `rev`, and that commit's full 40-hex sha.
     `spec` may be relative to the current directory; the repository root may be above it."""
     from compiler.analysis import DEFAULT_SPECS
@@ -239,4 +264,5 @@ def read_at(spec: Path, rev: str) -> tuple[bytes, str]:
     if spec.is_dir():  # a directory: its mlops.yaml or mlops.yml, as `lint` looks for them
         candidates = [posixpath.normpath(posixpath.join(relpath, n)) for n in DEFAULT_SPECS]
         relpath = next((c for c in candidates if repo.exists_at(sha, c)), candidates[0])
-    return repo.read(sha, relpath, rev=rev), sha
+    hint = "name the spec by its path at that revision (mlops build PATH --ref REV)"
+    return repo.read(sha, relpath, rev=rev, rename_hint=hint, max_size=max_size), sha

@@ -288,8 +288,8 @@ def test_examples_load_with_the_spec_graph_and_settings(major: int, examples_dir
                 stage = plan.stage(next(s for s in expected_tasks_stage(plan, task_id)))
                 assert task["retries"] == stage.policy.retries
                 assert task["execution_timeout"] == stage.policy.timeout
-                if stage.retry_delay is not None:
-                    assert task["retry_delay"] == stage.retry_delay
+                if stage.policy.retry_delay is not None:
+                    assert task["retry_delay"] == stage.policy.retry_delay
                 assert task["template_fields"] == {}  # Airflow renders no Jinja in them
     assert set(loaded["dags"]) == expected_ids
 

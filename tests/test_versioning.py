@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -260,8 +261,8 @@ def test_history_follows_a_rename(linear, capsys) -> None:
     code, _, err = mlops(capsys, "diff", "HEAD~1", "HEAD", "--spec", "pipeline.yaml")
     assert code == 2
     assert err == (f"mlops: error: pipeline.yaml does not exist at revision HEAD~1 "
-                   f"({second[:7]}); name the spec as it was then with --spec, or pick a later "
-                   "revision\n")
+                   f"({second[:7]}); name the spec by its path then with --spec PATH, or pick a "
+                   "later revision\n")
 
 
 def test_history_shows_a_merge_against_its_first_parent(linear, capsys) -> None:
@@ -334,9 +335,9 @@ def test_a_malformed_revision(linear, capsys) -> None:
                    "    stages +evaluate, ~train (params, retries); params ~lr\n")
     code, out, err = mlops(capsys, "diff", "HEAD~1", "HEAD")
     assert (code, out) == (1, "")
-    assert err == (f"mlops.yaml@{broken[:7]}:4:1: error MLP101 invalid YAML: did not find "
-                   "expected ',' or ']'\n  hint: the flow collection opened at line 3, column 9 "
-                   "is not closed, or a value in it needs quotes\n1 error, 0 warnings\n")
+    assert err == (f"mlops.yaml@{broken[:7]}:3:9: error MLP101 invalid YAML: the flow "
+                   "collection '[' opened here is never closed\n  hint: YAML read on to line 4, "
+                   "column 1 looking for its ']': close it where it ends\n1 error, 0 warnings\n")
 
 
 def test_a_repository_without_commits(tmp_path, monkeypatch, capsys) -> None:
@@ -364,6 +365,74 @@ def test_not_a_repository(tmp_path, monkeypatch, capsys) -> None:
                        "inside a clone\n")
 
 
+def test_a_repository_owned_by_another_user_says_so(linear, capsys, monkeypatch) -> None:
+    """git's "dubious ownership", as history already said it, not "unknown revision 'HEAD'"."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the repository to another user")
+    repo, _, _ = linear
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)  # no safe.directory from this machine
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for path in [repo, *repo.rglob("*")]:
+        os.lchown(path, 12345, 12345)
+    expected = (f"fatal: detected dubious ownership in repository at '{repo}' (git refuses a "
+                "repository owned by another user: see 'git config --global --add "
+                f"safe.directory {repo}')\n")
+    for args in (("diff",), ("diff", "HEAD~1", "HEAD"), ("history",),
+                 ("build", "--ref", "HEAD", "--out", str(repo.parent / "out"))):
+        code, out, err = mlops(capsys, *args)
+        assert (code, out) == (2, ""), args
+        assert err.startswith("mlops: error: cannot ") and err.endswith(expected), (args, err)
+        assert "unknown revision" not in err
+
+
+def test_a_git_failure_other_than_an_unknown_revision_is_reported_as_git_says(
+        linear, monkeypatch) -> None:
+    """`rev-parse --quiet` is silent for an unknown revision: whatever git says is another
+    problem, and is shown as git said it (here a stand-in for one)."""
+    import git as gitlib
+
+    from compiler.versioning import Repository
+
+    def failing(*args: str) -> str:
+        raise gitlib.GitCommandError(["git", "rev-parse"], 128,
+                                     b"fatal: bad object HEAD\nmore detail\n")
+
+    repo = Repository(linear[0])
+    real = repo._repo
+    monkeypatch.setattr(repo, "_repo", SimpleNamespace(git=SimpleNamespace(rev_parse=failing),
+                                                       head=real.head, refs=real.refs))
+    with pytest.raises(EnvironmentProblem, match=r"^cannot look up revision 'HEAD': fatal: bad "
+                                                 r"object HEAD$"):
+        repo.resolve("HEAD")
+
+
+def test_empty_revisions_and_paths_are_usage_errors(linear, capsys) -> None:
+    """`--ref=` or an unset shell variable must not mean the working tree or this directory."""
+    for args in (("build", "--ref="), ("build", "--ref", ""), ("build", "--out="),
+                 ("build", ""), ("diff", ""), ("diff", "--spec="), ("history", ""),
+                 ("lint", ""), ("graph", ""), ("build", "--env="), ("lint", "--max-size", "0")):
+        try:
+            code, out, err = mlops(capsys, *args)
+        except SystemExit as exit:  # argparse refused it
+            code, (out, err) = int(str(exit.code)), capsys.readouterr()
+        assert code == 2, (args, out, err)
+        assert "must not be empty" in err or "invalid revision ''" in err or \
+            "must be at least 1" in err, (args, err)
+    assert not (linear[0] / ".github").exists()  # nothing was built
+
+
+def test_a_spec_missing_at_a_revision_names_the_option_of_the_command(linear, capsys) -> None:
+    repo, _, _ = linear
+    git(repo, "mv", "mlops.yaml", "pipeline.yaml")
+    commit(repo, {}, "rename the spec", 3)
+    code, _, err = mlops(capsys, "build", "pipeline.yaml", "--ref", "HEAD~1", "--out", "o")
+    assert code == 2
+    assert "pipeline.yaml does not exist at revision HEAD~1" in err
+    assert "(mlops build PATH --ref REV)" in err and "--spec" not in err
+    code, _, err = mlops(capsys, "diff", "HEAD~1", "--spec", "pipeline.yaml")
+    assert code == 2 and "with --spec PATH" in err
+
+
 def test_too_many_revisions_is_a_usage_error(linear, capsys) -> None:
     code, _, err = mlops(capsys, "diff", "HEAD", "HEAD", "mlops.yaml")
     assert code == 2 and "diff compares two versions" in err
@@ -376,10 +445,12 @@ def test_read_at_reads_git_objects_relative_to_the_repository_root(tmp_path, mon
     sha = commit(repo, {"pipelines/churn/mlops.yaml": V1}, "add", 1)
     (repo / "pipelines/churn/mlops.yaml").write_text(V2)  # the working tree differs
     monkeypatch.chdir(repo / "pipelines")
-    raw, full = read_at(Path("churn/mlops.yaml"), "HEAD")
-    assert (raw, full) == (V1.encode(), sha)
-    assert read_at(Path("churn/mlops.yaml"), sha[:10]) == (V1.encode(), sha)
-    assert read_at(Path("churn"), "main") == (V1.encode(), sha)  # a directory, as lint takes it
+    spec, full = read_at(Path("churn/mlops.yaml"), "HEAD")
+    assert (spec.raw, spec.size, full) == (V1.encode(), len(V1), sha)
+    assert read_at(Path("churn/mlops.yaml"), sha[:10])[0].raw == V1.encode()
+    assert read_at(Path("churn"), "main")[0].raw == V1.encode()  # a directory, as lint takes it
+    small, _ = read_at(Path("churn/mlops.yaml"), "HEAD", max_size=10)
+    assert (small.raw, small.size) == (b"", len(V1))  # over the limit: its size, unread
     with pytest.raises(EnvironmentProblem, match=r"unknown revision 'v9'"):
         read_at(Path("churn/mlops.yaml"), "v9")
     with pytest.raises(EnvironmentProblem, match=r"^pipelines/churn/other.yaml does not exist "

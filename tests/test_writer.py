@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 import pytest
 
-from compiler import writer
-from compiler.errors import OutputConflict
+from compiler import filesystem, writer
+from compiler.errors import EnvironmentProblem, OutputConflict
 from compiler.writer import Origin, Scope
 
 SCOPE = Scope("mlops.yaml", frozenset({"github"}), None, (".github/workflows",))
@@ -96,8 +97,8 @@ def test_a_failed_write_leaves_old_files_intact(tmp_path: Path,
             raise OSError("disk full")
         real_replace(src, dst)
 
-    monkeypatch.setattr(writer.os, "replace", failing_replace)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(filesystem.os, "replace", failing_replace)
+    with pytest.raises(EnvironmentProblem, match="cannot replace .*b.yml: disk full"):
         writer.write(tmp_path, files(a="new: 1\n", b="new: 2\n"), SCOPE)
     b = (tmp_path / ".github/workflows/b.yml").read_text()
     assert b.endswith("old: 2\n")  # the file whose write failed is whole, and old
@@ -122,3 +123,54 @@ def test_never_overwrites_a_file_generated_from_another_spec(tmp_path: Path) -> 
     with pytest.raises(OutputConflict, match="another spec, other/mlops.yaml"):
         writer.write(tmp_path, files(a="x: 2\n"), SCOPE)
     assert target.read_text() == other + "x: 1\n"
+
+
+def test_a_failure_while_staging_changes_no_old_file(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file is staged before any is replaced: a full disk on the last one leaves all
+    old files as they were, and no temp file or new directory behind."""
+    writer.write(tmp_path, files(a="old: 1\n"), SCOPE)
+    real_fsync = os.fsync
+    calls = []
+
+    def full_disk(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(filesystem.os, "fsync", full_disk)
+    new = {**files(a="new: 1\n", b="new: 2\n"), "k8s/default/c.yaml": generated("c")}
+    scope = Scope("mlops.yaml", frozenset({"github"}), None, (".github/workflows", "k8s"))
+    with pytest.raises(EnvironmentProblem, match="cannot write .*c.yaml: no space left"):
+        writer.write(tmp_path, new, scope)
+    assert (tmp_path / ".github/workflows/a.yml").read_text().endswith("old: 1\n")
+    assert sorted(p.name for p in (tmp_path / ".github/workflows").iterdir()) == ["a.yml"]
+    assert not (tmp_path / "k8s").exists()  # the directory made for c.yaml is gone again
+
+
+def test_removing_stale_files_removes_the_directories_they_leave_empty(tmp_path: Path) -> None:
+    scope = Scope("mlops.yaml", frozenset({"github"}), None, ("k8s",))
+    both = {"k8s/staging/a.yaml": generated("a"), "k8s/prod/b.yaml": generated("b")}
+    writer.write(tmp_path, both, scope)
+    (tmp_path / "k8s/prod/notes.txt").write_text("mine\n")
+    changes = writer.write(tmp_path, {}, scope)
+    assert changes.removed == ("k8s/prod/b.yaml", "k8s/staging/a.yaml")
+    assert not (tmp_path / "k8s/staging").exists()  # held only a generated file
+    assert (tmp_path / "k8s/prod/notes.txt").exists()  # a foreign file keeps its directory
+    assert tmp_path.is_dir()
+
+
+def test_an_output_root_that_is_a_file_is_an_environment_problem(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    root.write_text("not a directory\n")
+    for call in (writer.write, writer.plan_changes):
+        with pytest.raises(EnvironmentProblem, match=f"{root} is a file, not a directory"):
+            call(root, files(a="x: 1\n"), SCOPE)  # type: ignore[operator]
+    assert root.read_text() == "not a directory\n"
+
+
+def test_a_file_in_the_way_of_a_directory_is_named(tmp_path: Path) -> None:
+    (tmp_path / ".github").write_text("a file\n")
+    with pytest.raises(EnvironmentProblem, match=r"\.github is a file, not a directory"):
+        writer.write(tmp_path, files(a="x: 1\n"), SCOPE)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from compiler.commands import nonempty
 from compiler.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -40,7 +41,7 @@ MAX_VALUE = 80  # text and markdown cut long values (a multi-line `run`); json k
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("revisions", nargs="*", metavar="REV",
                         help="zero, one or two git revisions (default: HEAD and the working tree)")
-    parser.add_argument("--spec", metavar="PATH",
+    parser.add_argument("--spec", metavar="PATH", type=nonempty("--spec"),
                         help="spec file, relative to here (default: mlops.yaml or mlops.yml)")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                         help="text for people, json for tools, markdown for a PR comment or "
@@ -94,12 +95,13 @@ def run(args: argparse.Namespace) -> int:
     failed = False
     for revision in revisions:
         if revision is None:
-            version, raw = Version(shown, None, None), read_spec(path)
+            version, spec = Version(shown, None, None), read_spec(path)
         else:
             sha = repo.resolve(revision)
             version = Version(shown, revision, sha)
-            raw = repo.read(sha, relpath, rev=revision)
-        analysis = analyze(raw, version.label)
+            spec = repo.read(sha, relpath, rev=revision,
+                             rename_hint="name the spec by its path then with --spec PATH")
+        analysis = analyze(spec.raw, version.label, size=spec.size)
         side = side_of(analysis)
         if side is None:
             sys.stderr.write(text(analysis.diagnostics))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from compiler.diagnostics import quote
 from compiler.errors import EXIT_OK, UsageError
 
 HELP = "show the documentation of a diagnostic code (MLP101, MLP302, ...)"
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     found = CODES.get(wanted.upper()) or by_name.get(wanted.lower())
     if found is None:
         hint = did_you_mean(wanted.upper(), [*CODES, *by_name])
-        raise UsageError(f"no code {wanted!r}" + (f"; {hint}" if hint else "")
+        raise UsageError(f"no code {quote(wanted)}" + (f"; {hint}" if hint else "")
                          + " ('mlops explain --list' shows them all)")
     doc = documentation(found.code)
     removed = " It is no longer reported." if found.removed else ""

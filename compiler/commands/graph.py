@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from compiler.commands import nonempty
 from compiler.errors import EXIT_FINDINGS, EXIT_OK
 
 HELP = "print the stage graph (mermaid, dot, json or text)"
@@ -21,7 +22,7 @@ examples:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spec", nargs="?", help="spec file (default: mlops.yaml here)")
+    parser.add_argument("spec", nargs="?", type=nonempty("spec"), help="spec file (default: mlops.yaml here)")
     parser.add_argument("--format", choices=("text", "mermaid", "dot", "json"), default="text")
 
 
@@ -30,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from compiler.report import text
 
     path = find_spec(args.spec)
-    analysis = analyze(read_spec(path), display(path), run_lint=False)
+    read = read_spec(path)
+    analysis = analyze(read.raw, display(path), run_lint=False, size=read.size)
     if analysis.graph is None or analysis.validated is None:
         sys.stderr.write(text(analysis.diagnostics))
         return EXIT_FINDINGS

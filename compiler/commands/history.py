@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from compiler.commands import nonempty
 from compiler.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -31,7 +32,7 @@ INVALID = "spec invalid at this revision"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spec", nargs="?", help="spec file (default: mlops.yaml here)")
+    parser.add_argument("spec", nargs="?", type=nonempty("spec"), help="spec file (default: mlops.yaml here)")
     parser.add_argument("-n", "--max-count", type=int, default=None, metavar="N",
                         help="show at most N commits")
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -88,11 +89,12 @@ class _Summaries:
         from compiler.analysis import analyze
         from compiler.semdiff import side_of
 
-        raw = self.repo.read(sha, path)
-        key = hashlib.sha256(raw).hexdigest()
+        spec = self.repo.read(sha, path)
+        key = f"{spec.size}:{hashlib.sha256(spec.raw).hexdigest()}"  # an oversized blob is unread
         if key not in self.sides:
             # Lint rules evolve; an old version that a newer rule rejects still has a meaning.
-            self.sides[key] = side_of(analyze(raw, f"{path}@{sha[:7]}", run_lint=False))
+            self.sides[key] = side_of(analyze(spec.raw, f"{path}@{sha[:7]}", run_lint=False,
+                                              size=spec.size))
         return self.sides[key]
 
     def of(self, change: Change, parents: tuple[str, ...], boundary: bool) -> str:

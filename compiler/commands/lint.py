@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from compiler.commands import nonempty, positive
 from compiler.errors import EXIT_FINDINGS, EXIT_OK
 
 HELP = "check specs: YAML, schema, graph and MLOps rules"
@@ -22,13 +23,13 @@ examples:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="*", metavar="FILE",
+    parser.add_argument("files", nargs="*", metavar="FILE", type=nonempty("FILE"),
                         help="spec files (default: mlops.yaml or mlops.yml here)")
     parser.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text",
                         help="text for people, json for tools, github for workflow "
                              "annotations, sarif for code scanning (default: text)")
     parser.add_argument("--strict", action="store_true", help="warnings fail too")
-    parser.add_argument("--max-size", type=int, default=None, metavar="BYTES",
+    parser.add_argument("--max-size", type=positive("--max-size"), default=None, metavar="BYTES",
                         help="largest spec file accepted (default: 10 MiB)")
 
 
@@ -40,9 +41,10 @@ def run(args: argparse.Namespace) -> int:
 
     paths = [find_spec(f) for f in args.files] if args.files else [find_spec(None)]
     diagnostics = []
+    max_size = args.max_size or DEFAULT_MAX_SIZE
     for path in paths:
-        analysis = analyze(read_spec(path), display(path),
-                           max_size=args.max_size or DEFAULT_MAX_SIZE)
+        spec = read_spec(path, max_size)
+        analysis = analyze(spec.raw, display(path), max_size=max_size, size=spec.size)
         diagnostics += analysis.diagnostics
     sys.stdout.write(REPORTERS[args.format](diagnostics))
     return EXIT_FINDINGS if has_errors(diagnostics, strict=args.strict) else EXIT_OK

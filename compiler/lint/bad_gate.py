@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Rule, finding
 from compiler.lint.walk import stage_entries
 from compiler.spec.values import parse_gate
@@ -56,8 +56,8 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
             try:
                 parse_gate(item)
             except ValueError as error:
-                where = f" in environment {entry.environment!r}" if entry.environment else ""
-                yield finding(f"stage {entry.name!r}{where}: {error}",
+                where = f" in environment {quote(entry.environment)}" if entry.environment else ""
+                yield finding(f"stage {quote(entry.name)}{where}: {error}",
                            context.locator.position((*entry.path, "gate", i)),
                            hint="metric names use letters, digits, '_', '.' and '-'; numbers are "
                                 "decimal, like 0.8, -1 or 1e-3")

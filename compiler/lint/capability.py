@@ -57,7 +57,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Path, Rule, finding
 from compiler.targets import TARGETS, built
 
@@ -77,7 +77,7 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         hows = "; ".join(f"{t}: {TARGETS[t].capabilities[feature].how}" for t in names)
         able = [t for t, target in TARGETS.items()
                 if target.capabilities[feature].level != "unsupported"]
-        yield finding(f"no target you build supports {feature!r} ({hows})",
+        yield finding(f"no target you build supports {quote(feature)} ({hows})",
                       context.locator.key_position(path),
                       hint=f"add {' or '.join(repr(t + ': {}') for t in able)} under 'targets' "
                            "to run it; 'mlops targets' shows what each target supports")

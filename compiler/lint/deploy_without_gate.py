@@ -55,7 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Rule
 from compiler.lint.walk import Finding, per_spec
 from compiler.spec.models import Spec
@@ -73,9 +73,9 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
             if not any(spec.stages[a].type == "evaluate" and spec.stages[a].gate
                        for a in graph.ancestors(name)):
                 yield Finding((name,), ("stages", name),
-                              f"deploy stage {name!r} does not depend on a gated evaluation",
+                              f"deploy stage {quote(name)} does not depend on a gated evaluation",
                               hint="add an 'evaluate' stage with 'metrics' and 'gate' and list "
-                                   f"it in the 'needs' of {name!r}", key_position=True)
+                                   f"it in the 'needs' of {quote(name)}", key_position=True)
 
     yield from per_spec(context, find)
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Rule
 from compiler.lint.walk import Finding, per_spec
 from compiler.spec.models import Spec
@@ -49,7 +49,7 @@ def _find(spec: Spec) -> Iterator[Finding]:
     for name, stage in spec.stages.items():
         if stage.gate and stage.metrics is None:
             yield Finding((name,), ("stages", name, "gate"),
-                          f"stage {name!r} has a gate but no 'metrics' file to check it against",
+                          f"stage {quote(name)} has a gate but no 'metrics' file to check it against",
                           hint="add 'metrics: <path of the JSON file of numbers the stage "
                                "writes>'", key_position=True)
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Path, Rule, finding
 from compiler.lint.walk import defaults_entries, describe, stage_entries
 from compiler.spec.values import duration_seconds
@@ -70,7 +70,7 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
                           "combine units without spaces: 45s, 10m, 2h, 1d, 1h30m")
             continue
         if path[-1] == "timeout" and seconds == 0:
-            yield finding(f"{describe(path)}: a timeout must be positive, not {text!r}",
+            yield finding(f"{describe(path)}: a timeout must be positive, not {quote(text)}",
                        context.locator.position(path),
                        hint="give the longest time a run may take, like 30m or 2h")
 

@@ -59,7 +59,7 @@ from pydantic import BaseModel
 
 from compiler.diagnostics import Diagnostic
 from compiler.lint.base import LintContext, Rule
-from compiler.lint.walk import Finding, per_spec
+from compiler.lint.walk import Finding, describe, per_spec
 from compiler.spec.models import Spec
 from compiler.spec.types import KubeName
 from compiler.targets import built, container_targets
@@ -167,10 +167,6 @@ _CHECKS: dict[str, tuple[Callable[[str], object], str]] = {
 }
 
 
-def _describe(path: Path) -> str:
-    return ".".join(f"[{p}]" if isinstance(p, int) else p for p in path).replace(".[", "[")
-
-
 def _find(spec: Spec) -> Iterator[Finding]:
     if not any(container_targets(spec.targets)):
         return
@@ -180,7 +176,7 @@ def _find(spec: Spec) -> Iterator[Finding]:
             continue  # MLP314 says what is wrong with that one
         if not _image(image):
             yield Finding((path, image), path,
-                          f"'{_describe(path)}' is not a container image reference",
+                          f"{describe(path)} is not a container image reference",
                           hint="write it as docker pull reads it: "
                                "[registry[:port]/]path[:tag][@sha256:digest], e.g. "
                                "ghcr.io/acme/churn:1.4.2")
@@ -188,9 +184,9 @@ def _find(spec: Spec) -> Iterator[Finding]:
         valid, what = _CHECKS[kind]
         if len(value) > (63 if kind == "label" else 253) or not valid(value):
             yield Finding((path, kind, value), path,
-                          f"'{_describe(path)}' is not a valid Kubernetes {kind} name"
+                          f"{describe(path)} is not a valid Kubernetes {kind} name"
                           if kind in ("subdomain", "label") else
-                          f"'{_describe(path)}' is not a valid Kubernetes {kind}",
+                          f"{describe(path)} is not a valid Kubernetes {kind}",
                           hint=f"Kubernetes requires {what}")
 
 

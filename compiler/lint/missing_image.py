@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Rule
 from compiler.lint.walk import Finding, per_spec
 from compiler.spec.models import Spec
@@ -57,12 +57,12 @@ def _find(spec: Spec) -> Iterator[Finding]:
         image = stage.image or spec.defaults.image
         if stage.run is not None and image is None:
             yield Finding((name, "run"), ("stages", name),
-                          f"stage {name!r} has no image, which the {named} need"
+                          f"stage {quote(name)} has no image, which the {named} need"
                           f"{'s' if len(targets) == 1 else ''} to run it in a container",
                           hint=hint, key_position=True)
         if stage.serve is not None and stage.serve.image is None and image is None:
             yield Finding((name, "serve"), ("stages", name, "serve"),
-                          f"the server of stage {name!r} has no image, which the {named} "
+                          f"the server of stage {quote(name)} has no image, which the {named} "
                           f"need{'s' if len(targets) == 1 else ''} to run it",
                           hint="set 'serve.image', or an image for the stage", key_position=True)
 

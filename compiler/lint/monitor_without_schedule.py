@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Rule, finding
 
 
@@ -47,7 +47,7 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
     # Environments cannot add or remove a schedule (MLP315), so the base spec decides.
     for name, stage in context.spec.stages.items():
         if stage.type == "monitor" and stage.schedule is None:
-            yield finding(f"monitor stage {name!r} has no 'schedule': it runs only when "
+            yield finding(f"monitor stage {quote(name)} has no 'schedule': it runs only when "
                        "the pipeline runs", context.locator.key_position(("stages", name)),
                        hint="add a 'schedule' such as \"0 * * * *\" (hourly), or change its "
                             "type if it is a pipeline step")

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Rule, finding
 from compiler.lint.walk import stage_entries
 
@@ -67,16 +67,16 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         if merged is None:
             continue
         base, patched = context.spec.stages[entry.name], merged.stages[entry.name]
-        prefix = f"environment {entry.environment!r} "
+        prefix = f"environment {quote(entry.environment)} "
         if "matrix" in entry.fields and set(base.matrix) != set(patched.matrix):
-            yield finding(prefix + f"changes the matrix axes of stage {entry.name!r} "
+            yield finding(prefix + f"changes the matrix axes of stage {quote(entry.name)} "
                        f"from {_axes(list(base.matrix))} to {_axes(list(patched.matrix))}",
                        context.locator.key_position((*entry.path, "matrix")),
                        hint="an environment may change the values of existing axes only; "
                             "change the axes in the stage itself")
         if "schedule" in entry.fields and (base.schedule is None) != (patched.schedule is None):
             change = "adds a schedule to" if base.schedule is None else "removes the schedule of"
-            yield finding(prefix + f"{change} stage {entry.name!r}: a schedule takes a "
+            yield finding(prefix + f"{change} stage {quote(entry.name)}: a schedule takes a "
                        "stage out of the pipeline graph",
                        context.locator.key_position((*entry.path, "schedule")),
                        hint="an environment may change the cron of an existing schedule only; "

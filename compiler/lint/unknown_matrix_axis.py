@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, did_you_mean
+from compiler.diagnostics import Diagnostic, did_you_mean, quote
 from compiler.lint.base import LintContext, Rule, finding
 from compiler.lint.walk import Value, describe, interpolated_values
 from compiler.spec.models import Spec
@@ -79,22 +79,22 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
             for axis in axes_refs:
                 if axis not in stage.matrix:
                     hint = did_you_mean(axis, stage.matrix) or (
-                        f"add 'matrix: {{{axis}: [...]}}' to stage {value.stage!r}"
+                        f"add 'matrix: {{{axis}: [...]}}' to stage {quote(value.stage)}"
                         if not stage.matrix else
-                        f"the axes of {value.stage!r} are " + ", ".join(map(repr, stage.matrix)))
+                        f"the axes of {quote(value.stage)} are " + ", ".join(map(quote, stage.matrix)))
                     yield finding(f"{describe(value.path)} refers to matrix axis "
-                               f"{axis!r}, which stage {value.stage!r} does not have",
+                               f"{quote(axis)}, which stage {quote(value.stage)} does not have",
                                position, hint=hint)
             continue
         receivers = _receivers(spec, value)
         for axis in axes_refs:
             lacking = [s for s in receivers if axis not in spec.stages[s].matrix]
             if lacking:
-                yield finding(f"{describe(value.path)} refers to matrix axis {axis!r}, "
-                           f"but stage {lacking[0]!r}, which receives this shared env, has no "
+                yield finding(f"{describe(value.path)} refers to matrix axis {quote(axis)}, "
+                           f"but stage {quote(lacking[0])}, which receives this shared env, has no "
                            "such axis", position,
                            hint="move the variable into the 'env' of the stages whose matrix "
-                                f"has {axis!r}")
+                                f"has {quote(axis)}")
 
 
 RULE = Rule("MLP306", check, __doc__ or "")

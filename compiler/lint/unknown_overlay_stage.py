@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, did_you_mean
+from compiler.diagnostics import Diagnostic, did_you_mean, quote
 from compiler.lint.base import LintContext, Rule, finding
 from compiler.lint.walk import environments
 
@@ -63,9 +63,9 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
                     continue
                 word = "stage" if kind == "stages" else "param"
                 hint = did_you_mean(name, known) or (
-                    f"an environment can only change existing {kind}; add {name!r} to the "
+                    f"an environment can only change existing {kind}; add {quote(name)} to the "
                     f"top-level '{kind}' first")
-                yield finding(f"environment {env!r} changes unknown {word} {name!r}",
+                yield finding(f"environment {quote(env)} changes unknown {word} {quote(name)}",
                            context.locator.key_position(("environments", env, kind, name)),
                            hint=hint)
 

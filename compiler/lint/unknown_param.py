@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic, did_you_mean
+from compiler.diagnostics import Diagnostic, did_you_mean, quote
 from compiler.lint.base import LintContext, Rule, finding
 from compiler.lint.walk import describe, interpolated_values
 from compiler.spec.values import references
@@ -55,10 +55,10 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         for ref in references(value.text):
             if ref.kind == "params" and ref.name not in declared:
                 hint = did_you_mean(ref.name, declared) or (
-                    f"declare it under 'params' (e.g. '{ref.name}: <default>'), or write "
+                    f"declare it under 'params' (e.g. {quote(ref.name + ': <default>')}), or write "
                     "'$${' for a literal '${'")
                 yield finding(f"{describe(value.path)} refers to unknown param "
-                           f"{ref.name!r}", context.locator.position(value.path), hint=hint)
+                           f"{quote(ref.name)}", context.locator.position(value.path), hint=hint)
 
 
 RULE = Rule("MLP305", check, __doc__ or "")

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Path, Rule, finding
 
 
@@ -65,7 +65,7 @@ def _images(context: LintContext) -> Iterator[tuple[Path, str]]:
 def check(context: LintContext) -> Iterator[Diagnostic]:
     for path, image in _images(context):
         if unpinned(image):
-            yield finding(f"image {image!r} is not pinned to a version",
+            yield finding(f"image {quote(image)} is not pinned to a version",
                        context.locator.position(path),
                        hint="use a version tag (name:1.4.2) or a digest (name@sha256:...)")
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, describe_path, quote
 from compiler.lint.base import LintContext, Path
 from compiler.lint.base import finding as report
 
@@ -138,10 +138,8 @@ def _walk_strings(data: Any) -> Iterator[tuple[Path, str, bool]]:
 
 def describe(path: Iterable[str | int]) -> str:
     """A data path as people write it: `stages.train.env.TOKEN`, `stages.eval.gate[1]`."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return f"'{text}'" if text else "the top of the spec"
+    path = tuple(path)
+    return describe_path(path) if path else "the top of the spec"
 
 
 @dataclass(frozen=True)
@@ -172,5 +170,5 @@ def per_spec(context: LintContext,
             seen.add(found.key)
             path = found.path if env is None else ("environments", env, *found.path)
             locate = context.locator.key_position if found.key_position else context.locator.position
-            message = found.message if env is None else f"in environment {env!r}: {found.message}"
+            message = found.message if env is None else f"in environment {quote(env)}: {found.message}"
             yield report(message, locate(path), hint=found.hint)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
 from pydantic import ConfigDict, Field, create_model, model_validator
+from pydantic.config import JsonDict
 
 from compiler.spec.base import Model
 
@@ -69,10 +70,19 @@ class Serve(Model):
     """A long-running model server, rendered as a Deployment and a Service."""
 
     image: Optional[str] = Field(None, min_length=1, description="server image; default: the stage image")
-    port: int = Field(8080, ge=1, le=65535)
+    port: int = Field(8080, ge=1, le=65535, description="a decimal number: YAML 1.1 reads "
+                      "010 as 8, so a leading zero is refused")
     replicas: int = Field(1, ge=0, le=1000)
     health: str = Field("/healthz", pattern=r"^/[^\s]*$", description="HTTP path of the health check")
     autoscale: Optional[Autoscale] = None
+
+
+# A command has a non-blank character: `run: ""` would run nothing and pass, most likely a
+# leftover; a deploy stage with `serve` leaves `run` out instead (MLP130).
+RUN_PATTERN = r"\S"
+_UNIQUE: JsonDict = {"uniqueItems": True}  # MLP208 says so in lint; editors say it as you type
+RUN_DESCRIPTION = ("shell command, run by `sh -c`; never empty (a deploy stage with `serve` "
+                   "may leave it out)")
 
 
 class Stage(Model):
@@ -80,21 +90,28 @@ class Stage(Model):
 
     type: StageType = Field("task", description="what the stage does; drives lint rules and "
                                                  "rendering")
-    run: Optional[str] = Field(None, description="shell command, run by `sh -c`")
+    run: Optional[str] = Field(None, pattern=RUN_PATTERN, description=RUN_DESCRIPTION)
     image: Optional[str] = Field(None, min_length=1, description="container image for container "
                                                                   "targets; default: defaults.image")
-    needs: list[str] = Field(default_factory=list, description="stages that must finish first")
-    inputs: list[RelPath] = Field(default_factory=list, description="paths the stage reads; an "
-                                  "input another stage outputs adds that dependency")
-    outputs: list[RelPath] = Field(default_factory=list, description="paths the stage writes; "
-                                   "one writer per path")
-    metrics: Optional[RelPath] = Field(None, description="JSON object of numbers the stage writes")
+    needs: list[str] = Field(default_factory=list, json_schema_extra=_UNIQUE,
+                             description="stages that must finish first, each named once")
+    inputs: list[RelPath] = Field(default_factory=list, json_schema_extra=_UNIQUE,
+                                  description="paths the stage reads; an input another stage "
+                                  "outputs adds that dependency")
+    outputs: list[RelPath] = Field(default_factory=list, json_schema_extra=_UNIQUE,
+                                   description="paths the stage writes (`dir/` for a "
+                                   "directory): one writer per path, and no output inside "
+                                   "another output's directory")
+    metrics: Optional[RelPath] = Field(None, description="JSON object of numbers the gate reads: "
+                                       "a file of the stage's own, or one that another stage "
+                                       "lists in its outputs")
     gate: list[Gate] = Field(default_factory=list, description="conditions on the metrics file, "
                              "checked after run; a failed gate fails the stage")
     env: dict[EnvName, str] = Field(default_factory=dict, description="environment variables "
                                     "(text), merged over the top-level env")
-    secrets: list[SecretName] = Field(default_factory=list, description="names of secrets the "
-                                      "stage sees as environment variables; never values")
+    secrets: list[SecretName] = Field(default_factory=list, json_schema_extra=_UNIQUE,
+                                      description="names of secrets the stage sees as "
+                                      "environment variables; never values")
     resources: Optional[Resources] = None
     retries: Optional[PositiveInt] = Field(None, description="retries after a failure")
     retry_delay: Optional[Duration] = None
@@ -203,7 +220,7 @@ class ServePatch(Model):
 class StagePatch(Model):
     """What an environment may change in a stage: values, never the graph."""
 
-    run: Optional[str] = None
+    run: Optional[str] = Field(None, pattern=RUN_PATTERN, description=RUN_DESCRIPTION)
     image: Optional[str] = Field(None, min_length=1)
     metrics: Optional[RelPath] = None
     gate: Optional[list[Gate]] = None

@@ -64,7 +64,7 @@ def check(params: Mapping[str, Param], prefix: Loc, locator: Locator) -> list[Di
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
         except jsonschema.SchemaError as error:
-            problems.append(diag("MLP129", f"param {name!r} has an invalid schema: "
+            problems.append(diag("MLP129", f"param {quote(name)} has an invalid schema: "
                                  f"{error.message}", locator.position((*prefix, *base_path))))
             continue
         choices = param.enum if isinstance(param, ParamSchema) and param.enum else []
@@ -79,7 +79,7 @@ def check(params: Mapping[str, Param], prefix: Loc, locator: Locator) -> list[Di
             continue
         if isinstance(param, ParamSchema) and param.minimum is not None \
                 and param.maximum is not None and param.minimum > param.maximum:
-            problems.append(diag("MLP129", f"param {name!r}: minimum {param.minimum} is greater "
+            problems.append(diag("MLP129", f"param {quote(name)}: minimum {param.minimum} is greater "
                                  f"than maximum {param.maximum}", locator.position(base_path)))
             continue
         value = default_of(param)
@@ -92,6 +92,6 @@ def check(params: Mapping[str, Param], prefix: Loc, locator: Locator) -> list[Di
                 where = prefix
             problems.append(diag(
                 "MLP126", f"{'override' if prefix else 'default'} {quote(value)} of param "
-                f"{name!r} does not satisfy its schema: {mismatch.message}", locator.position(where),
+                f"{quote(name)} does not satisfy its schema: {mismatch.message}", locator.position(where),
                 hint=f"the schema is {schema}"))
     return problems

@@ -11,6 +11,8 @@ from functools import lru_cache
 from dataclasses import dataclass
 from typing import Literal, Union
 
+from compiler.diagnostics import quote
+
 _DURATION = re.compile(r"([0-9]+)([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # The largest number of seconds every engine's field holds (32-bit integers are the smallest
@@ -21,11 +23,11 @@ MAX_SECONDS = 2**31 - 1
 def duration_seconds(text: str) -> int:
     """`1h30m` -> 5400. One or more `<integer><unit>`, units s m h d."""
     if not re.fullmatch(r"([0-9]+[smhd])+", text):
-        raise ValueError(f"invalid duration {text[:40]!r}: write an integer and a unit "
+        raise ValueError(f"invalid duration {quote(text)}: write an integer and a unit "
                          "(s, m, h or d), like 30s, 5m, 2h or 1h30m")
     seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(text))
     if seconds > MAX_SECONDS:
-        raise ValueError(f"duration {text[:40]!r} is longer than any engine can hold "
+        raise ValueError(f"duration {quote(text)} is longer than any engine can hold "
                          f"({MAX_SECONDS:,} seconds, about 68 years)")
     return seconds
 
@@ -49,7 +51,7 @@ def cron_fields(text: str) -> str:
     expression = _CRON_ALIASES.get(text.strip().lower(), text.strip())
     parts = expression.split()
     if len(parts) != 5:
-        raise ValueError(f"invalid cron {text!r}: expected 5 fields (minute hour day-of-month "
+        raise ValueError(f"invalid cron {quote(text)}: expected 5 fields (minute hour day-of-month "
                          f"month day-of-week), found {len(parts)}")
     return " ".join(_cron_field(part, *spec) for part, spec in zip(parts, _FIELDS))
 
@@ -59,14 +61,14 @@ def _cron_field(part: str, name: str, low: int, high: int, names: dict[str, int]
     for item in part.split(","):
         base, _, step = item.partition("/")
         if step and (not step.isdigit() or int(step) == 0):
-            raise ValueError(f"invalid cron {name} {part!r}: the step after '/' must be a "
+            raise ValueError(f"invalid cron {name} {quote(part)}: the step after '/' must be a "
                              "positive integer")
         if base == "*":
             items.append(item)
             continue
         bounds = [_cron_value(v, name, low, high, names) for v in base.split("-", 1)]
         if len(bounds) == 2 and bounds[0] > bounds[1]:
-            raise ValueError(f"invalid cron {name} {part!r}: range {base} runs backwards")
+            raise ValueError(f"invalid cron {name} {quote(part)}: range {base} runs backwards")
         items.append("-".join(map(str, bounds)) + (f"/{step}" if step else ""))
     return ",".join(items)
 
@@ -75,7 +77,7 @@ def _cron_value(value: str, name: str, low: int, high: int, names: dict[str, int
     if value.upper() in names:
         return names[value.upper()]
     if not value.isdigit() or not low <= int(value) <= high:
-        raise ValueError(f"invalid cron {name} {value!r}: expected {low}-{high}"
+        raise ValueError(f"invalid cron {name} {quote(value)}: expected {low}-{high}"
                          + (" or a name such as " + next(iter(names)) if names else ""))
     return int(value)
 
@@ -100,7 +102,7 @@ class Gate:
 def parse_gate(text: str) -> Gate:
     match = _GATE.fullmatch(text)
     if match is None:
-        raise ValueError(f"invalid gate {text!r}: write '<metric> <op> <number>' with op one of "
+        raise ValueError(f"invalid gate {quote(text)}: write '<metric> <op> <number>' with op one of "
                          ">= > <= < == !=, like 'auc >= 0.8'")
     metric, op, number = match.groups()
     return Gate(metric, op, number)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from compiler.diagnostics import quote
 from compiler.plan import Plan, PlanStage
 from compiler.targets.airflow import NAME, AirflowSettings
 from compiler.targets.base import Identifier
@@ -42,14 +43,14 @@ def identifiers(plans: Sequence[Plan]) -> Iterator[Identifier]:
     for plan in plans:
         where: tuple[str | int, ...] = ("environments", plan.environment) \
             if plan.environment else ("name",)
-        label = f"environment {plan.environment!r}" if plan.environment else "the pipeline"
+        label = f"environment {quote(plan.environment)}" if plan.environment else "the pipeline"
         yield Identifier("file", dag_path(plan), where, label)
         yield Identifier("dag_id", file_stem(plan), where, label)
         for stage in plan.scheduled_stages:
             yield Identifier("dag_id", stage_dag_id(plan, stage), ("stages", stage.name),
-                             f"scheduled stage {stage.name!r} in {label}")
+                             f"scheduled stage {quote(stage.name)} in {label}")
         for stage in plan.stages:
             dag = stage_dag_id(plan, stage) if stage.scheduled else file_stem(plan)
             for task_id in task_ids(stage):
                 yield Identifier(f"task id in DAG {dag}", task_id, ("stages", stage.name),
-                                 f"stage {stage.name!r}")
+                                 f"stage {quote(stage.name)}")

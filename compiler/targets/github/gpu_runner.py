@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Path, Rule
 from compiler.lint.walk import Finding, per_spec
 from compiler.spec.models import Spec
@@ -66,7 +66,7 @@ def _find(spec: Spec) -> Iterator[Finding]:
         count, path = _gpu(spec, name)
         if count > 0:
             yield Finding((name,), path,
-                          f"stage {name!r} needs {count} GPU(s), but GitHub would run it on "
+                          f"stage {quote(name)} needs {count} GPU(s), but GitHub would run it on "
                           "'runs_on', which has no GPU",
                           hint="set targets.github.gpu_runs_on to the labels of a GPU runner, "
                                "e.g. [self-hosted, gpu]")

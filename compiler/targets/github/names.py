@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from compiler.diagnostics import quote
 from compiler.plan import Plan, PlanStage
 from compiler.targets.base import Identifier
 from compiler.targets.github import NAME, GithubSettings
@@ -34,8 +35,8 @@ def identifiers(plans: Sequence[Plan]) -> Iterator[Identifier]:
     for plan in plans:
         where: tuple[str | int, ...] = ("environments", plan.environment) \
             if plan.environment else ("name",)
-        label = f"environment {plan.environment!r}" if plan.environment else "the pipeline"
+        label = f"environment {quote(plan.environment)}" if plan.environment else "the pipeline"
         yield Identifier("file", workflow_path(plan), where, label)
         for stage in plan.scheduled_stages:
             yield Identifier("file", workflow_path(plan, stage), ("stages", stage.name),
-                             f"scheduled stage {stage.name!r} in {label}")
+                             f"scheduled stage {quote(stage.name)} in {label}")

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Rule
 from compiler.lint.walk import Finding, per_spec
 from compiler.spec.models import ParamSchema, Spec
@@ -70,22 +70,22 @@ def _find(spec: Spec) -> Iterator[Finding]:
         if not isinstance(param, ParamSchema):
             if isinstance(param, str) and "{{" in param:
                 yield Finding((name, "default", param), ("params", name),
-                              f"the default of param {name!r} contains '{{{{', which Argo "
+                              f"the default of param {quote(name)} contains '{{{{', which Argo "
                               "would substitute", hint=_HINT)
             continue
         if isinstance(param.default, str) and "{{" in param.default:
             yield Finding((name, "default", param.default), ("params", name, "default"),
-                          f"the default of param {name!r} contains '{{{{', which Argo would "
+                          f"the default of param {quote(name)} contains '{{{{', which Argo would "
                           "substitute", hint=_HINT)
         for index, value in enumerate(param.enum or ()):
             if isinstance(value, str) and "{{" in value:
                 yield Finding((name, "enum", index, value), ("params", name, "enum", index),
-                              f"choice {index + 1} of param {name!r} contains '{{{{', which "
+                              f"choice {index + 1} of param {quote(name)} contains '{{{{', which "
                               "Argo would substitute", hint=_HINT)
         if param.description is not None and "{{" in param.description:
             yield Finding((name, "description", param.description),
                           ("params", name, "description"),
-                          f"the description of param {name!r} contains '{{{{', which Argo "
+                          f"the description of param {quote(name)} contains '{{{{', which Argo "
                           "would substitute", hint=_HINT)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 
+from compiler.diagnostics import quote
 from compiler.plan import Plan
 from compiler.targets.base import Identifier
 
@@ -80,7 +81,7 @@ def identifiers(plans: Sequence[Plan]) -> Iterator[Identifier]:
     for plan in plans:
         where: tuple[str | int, ...] = ("environments", plan.environment) \
             if plan.environment else ("name",)
-        label = f"environment {plan.environment!r}" if plan.environment else "the pipeline"
+        label = f"environment {quote(plan.environment)}" if plan.environment else "the pipeline"
         scope = f"object in namespace {plan.pod.namespace}"
         yield Identifier(scope, f"ConfigMap {configmap_name(plan)}", where, label)
         if plan.pipeline_stages:
