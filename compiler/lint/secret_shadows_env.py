@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Rule
 from compiler.lint.walk import Finding, per_spec
 from compiler.resolve import resolve_stage
@@ -57,8 +57,8 @@ def _find(spec: Spec) -> Iterator[Finding]:
             place = (("stages", name, "secrets", spec.stages[name].secrets.index(secret))
                      if secret in spec.stages[name].secrets else ("stages", name))
             yield Finding((name, secret), place,
-                          f"stage {name!r} gets {secret!r} both from 'env' and as a secret",
-                          hint=f"rename the env variable, or drop {secret!r} from the secrets",
+                          f"stage {quote(name)} gets {quote(secret)} both from 'env' and as a secret",
+                          hint=f"rename the env variable, or drop {quote(secret)} from the secrets",
                           key_position=place == ("stages", name))
 
 

@@ -72,7 +72,7 @@ def check(params: Mapping[str, Param], prefix: Loc, locator: Locator) -> list[Di
         if clash is not None:
             first, second = clash
             problems.append(diag(
-                "MLP129", f"param {name!r}: choices {first + 1} and {second + 1} are the same "
+                "MLP129", f"param {quote(name)}: choices {first + 1} and {second + 1} are the same "
                 f"text ({quote(env_text(choices[second]))}), which is how engines pass a "
                 "run's value", locator.position((*base_path, "enum", second)),
                 hint="keep one of them; quote choices to make them text"))
