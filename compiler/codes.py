@@ -99,6 +99,10 @@ CODES: dict[str, Code] = {c.code: c for c in (
                                          "not accept"),
     Code("MLP403", "argo-substitution", E, "'{{' in a param default, choice or description "
                                            "that Argo would substitute"),
+    Code("MLP404", "kfp-placeholder", E, "a param default, choice or description that Kubeflow "
+                                         "Pipelines would resolve or expand"),
+    Code("MLP405", "kfp-approval", E, "an environment with approval while the kubeflow target, "
+                                      "which cannot enforce it, is built"),
 )}
 
 _DOCS = Path(__file__).resolve().parent / "codedocs"
