@@ -146,10 +146,8 @@ def _retry(stage: PlanStage) -> dict[str, Any] | None:
     policy = stage.policy
     if not native_retries(stage) or not policy.retries:
         return None
-    retry: dict[str, Any] = {"count": policy.retries}
-    if policy.retry_delay:
-        retry["delay"] = f"{policy.retry_delay}s"
-    return retry
+    return {"count": policy.retries,
+            "delay": f"{policy.retry_delay}s" if policy.retry_delay else None}
 
 
 def deadline(stage: PlanStage) -> int | None:
