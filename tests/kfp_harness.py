@@ -4,7 +4,8 @@ Run with the python of the kfp tool venv (``tests/tooling.py:kfp_python``), neve
 interpreter: this module imports kfp.
 
     python kfp_harness.py validate FILE...
-    python kfp_harness.py run FILE WORKSPACE [--args JSON]   # MLOPS_KFP_CACHE=DIR: cache on
+    python kfp_harness.py run FILE WORKSPACE [--args JSON] [--keep DIR]
+        (MLOPS_KFP_CACHE=DIR: local caching on, kept in DIR)
 
 `validate` parses each file strictly with protobuf's `json_format.ParseDict` (unknown fields
 and bad enums are errors): the first document as `PipelineSpec`, its executors as
@@ -105,10 +106,21 @@ def validate(path: str) -> list[str]:
     return problems
 
 
-def run(path: str, workspace: str, arguments: dict[str, Any]) -> dict[str, Any]:
+def run(path: str, workspace: str, arguments: dict[str, Any], keep: str | None = None
+        ) -> dict[str, Any]:
+    import shutil
+    import types
+
     from kfp import components, local
-    from kfp.local import subprocess_task_handler, task_dispatcher
+    from kfp.local import pipeline_orchestrator, subprocess_task_handler, task_dispatcher
     from kfp.local.orchestrator import task_executor
+
+    if keep is not None:  # the orchestrator deletes the workspace after a run: copy it first
+        def rmtree(path: str, *args: Any, **kwargs: Any) -> None:
+            shutil.copytree(path, keep, symlinks=True, dirs_exist_ok=True)
+            shutil.rmtree(path, *args, **kwargs)
+
+        pipeline_orchestrator.shutil = types.SimpleNamespace(rmtree=rmtree)  # type: ignore[assignment]
 
     # The one check turned off: container components run on the host (images are ignored).
     subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component = (
@@ -154,11 +166,12 @@ def main(argv: list[str]) -> int:
     go.add_argument("file")
     go.add_argument("workspace")
     go.add_argument("--args", default="{}")
+    go.add_argument("--keep", help="copy the workspace here before the runner deletes it")
     args = parser.parse_args(argv)
     if args.command == "validate":
         result: dict[str, Any] = {"problems": [p for f in args.files for p in validate(f)]}
     else:
-        result = run(args.file, args.workspace, json.loads(args.args))
+        result = run(args.file, args.workspace, json.loads(args.args), args.keep)
     sys.stdout.write(RESULT_MARKER + json.dumps(result, sort_keys=True) + "\n")
     return 0
 

@@ -497,3 +497,69 @@ def test_local_run_caches_a_cache_true_stage_only(tmp_path: Path) -> None:
         assert result["error"] is None, result["stderr"]
     assert sorted(_order(probe)) == ["always", "always", "calendar"]
     shutil.rmtree(tmp_path / "cache")
+
+
+# ------------------------------------------------------------------------------- lint
+
+
+def _lint(text: str) -> list[str]:
+    from compiler.analysis import analyze
+
+    analysis = analyze(textwrap.dedent(text).encode(), "mlops.yaml")
+    return [d.format() for d in analysis.diagnostics]
+
+
+@pytest.mark.parametrize(("where", "value"), [
+    ("default", "'{{$.pipeline_job_name}}'"), ("default", "'a $(HOME)'"), ("default", "'a$$b'"),
+    ("default", "/kfp-workspace/data"), ("enum", "['ok', '{{workflow.name}}']"),
+    ("description", "'see {{$}}'"),
+])
+def test_mlp404_refuses_what_kfp_would_change_in_a_param(where: str, value: str) -> None:
+    fields = {"default": "ok", "type": "string", where: value}
+    if where == "enum":
+        fields["enum"] = value
+    elif where == "default":
+        fields["default"] = value
+    body = ", ".join(f"{k}: {v}" for k, v in fields.items())
+    found = _lint(f"""\
+    version: 1
+    name: p
+    params: {{x: {{{body}}}}}
+    defaults: {{image: "{IMAGE}"}}
+    stages: {{a: {{run: "true"}}}}
+    targets: {{kubeflow: {{}}}}
+    """)
+    assert len(found) == 1 and "error MLP404" in found[0], found
+
+
+def test_mlp404_checks_an_environment_s_override_and_only_when_kubeflow_is_built() -> None:
+    spec = f"""\
+    version: 1
+    name: p
+    params: {{x: ok}}
+    defaults: {{image: "{IMAGE}"}}
+    stages: {{a: {{run: "true"}}}}
+    environments: {{prod: {{params: {{x: "$(id)"}}}}}}
+    targets: {{kubeflow: {{}}}}
+    """
+    (found,) = _lint(spec)
+    assert "mlops.yaml:6:" in found and "in environment 'prod'" in found and "MLP404" in found
+    assert _lint(spec.replace("kubeflow: {}", "github: {}")) == []
+
+
+def test_mlp405_approval_is_an_error_and_schedules_warn() -> None:
+    found = _lint(f"""\
+    version: 1
+    name: p
+    triggers: {{schedule: "0 3 * * *"}}
+    defaults: {{image: "{IMAGE}"}}
+    stages:
+      a: {{run: "true"}}
+      watch: {{type: monitor, schedule: "@hourly", run: "true"}}
+    environments: {{staging: {{}}, production: {{approval: true}}}}
+    targets: {{kubeflow: {{}}}}
+    """)
+    assert [f.split(" ", 3)[1:3] for f in found] == [
+        ["warning", "MLP401"], ["warning", "MLP401"], ["error", "MLP405"]], found
+    assert "mlops.yaml:8:42: error MLP405 environment 'production' asks for approval" in found[2]
+    assert "'schedule'" in found[0] and "'stage schedule'" in found[1]

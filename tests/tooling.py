@@ -246,13 +246,15 @@ def kfp_validate(paths: Iterable[str | os.PathLike[str]]) -> None:
 
 
 def kfp_run(path: str | os.PathLike[str], workspace: str | os.PathLike[str],
-            arguments: dict[str, Any] | None = None, env: dict[str, str] | None = None
-            ) -> dict[str, Any]:
+            arguments: dict[str, Any] | None = None, env: dict[str, str] | None = None,
+            keep: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Run a KFP file in kfp's local orchestrator (SubprocessRunner, commands on this host):
     ``{"error": str | None, "attempts": [component, ...], "tasks": [[task, status], ...],
-    "stderr": the run's log}``. The orchestrator deletes the workspace after the run."""
+    "stderr": the run's log}``. The orchestrator deletes the workspace after the run; with
+    ``keep`` it is copied there first."""
+    extra = ["--keep", str(keep)] if keep is not None else []
     return _kfp_harness("run", str(path), str(workspace), "--args", json.dumps(arguments or {}),
-                        env=env)
+                        *extra, env=env)
 
 
 # ------------------------------------------------------------------------ GitHub workflows
