@@ -6,6 +6,7 @@ promises of SPEC.md section 5 checked on the rendered text and on the shell that
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import textwrap
@@ -563,3 +564,77 @@ def test_mlp405_approval_is_an_error_and_schedules_warn() -> None:
         ["warning", "MLP401"], ["warning", "MLP401"], ["error", "MLP405"]], found
     assert "mlops.yaml:8:42: error MLP405 environment 'production' asks for approval" in found[2]
     assert "'schedule'" in found[0] and "'stage schedule'" in found[1]
+
+
+# ----------------------------------------------------------- the shared hostile corpus
+
+
+def _hostile_spec(field: str, text: str) -> dict[str, Any]:
+    from tests.hostile_support import BASE, spec_with
+
+    spec = spec_with(field, text)
+    spec["targets"] = {"kubeflow": {}, "kubernetes": spec["targets"]["kubernetes"]}
+    return spec
+
+
+def _inert(docs: list[Any]) -> list[str]:
+    """Spec text in a KFP file where KFP, Argo or the kubelet would act on it."""
+    found = []
+    docs = [dict(docs[0], pipelineInfo={"name": docs[0]["pipelineInfo"]["name"]}), *docs[1:]]
+    for doc in docs:  # (the pipeline's description is shown by the UI; nothing resolves it)
+        for text in _strings(doc):
+            text = text.replace(task.WRAPPER, "")
+            text = text.replace(task.WORKSPACE_PLACEHOLDER, "").replace(task.RUN_ID_PLACEHOLDER, "")
+            text = re.sub(r"\{\{\$\.inputs\.parameters\['[A-Za-z][A-Za-z0-9_-]*'\]\}\}", "", text)
+            found += [f"{s!r} in {text!r}" for s in ("{{", "$(", "$$", "/kfp-workspace") if s in text]
+    return found
+
+
+@pytest.mark.slow  # no engine, but the whole corpus through twelve fields takes ~40 s
+@pytest.mark.parametrize("field", ["env", "defaults.env", "stage.env", "run", "param.default",
+                                   "param.description", "param.enum", "matrix", "paths",
+                                   "metrics", "description", "owner"])
+def test_the_hostile_corpus_is_refused_or_reaches_the_task_byte_for_byte(
+        field: str, tmp_path: Path) -> None:
+    from tests.hostile_support import PROBE, analyze_spec, errors
+    from tests.test_hostile import FRAGMENTS
+
+    probed = {"env": "top.out", "defaults.env": "def.out", "stage.env": "stage.out",
+              "param.default": "lr.out"}
+    # The corpus in groups of four (a group with one refused fragment is refused whole, so
+    # every fragment also comes alone in the fields that take any text).
+    texts = ["".join(FRAGMENTS[i:i + 4]) for i in range(0, len(FRAGMENTS), 4)] + [HOSTILE]
+    if field in ("run", "env"):
+        texts += FRAGMENTS
+    for i, fragment in enumerate(texts):
+        analysis = analyze_spec(_hostile_spec(field, fragment))
+        if errors(analysis):
+            continue
+        (plan,) = pipeline.plans(analysis, spec_path="mlops.yaml")
+        docs = rendered(plan)
+        assert _inert(docs) == [], (field, fragment)
+        lr = plan.params[0].default_text
+        cwd = tmp_path / str(i)
+        cwd.mkdir()
+        prep = plan.stage("prep")
+        if field == "run":  # the command as every target runs it (`$${` is a literal `${`)
+            script = executor(docs, "prep")["args"][0]
+            out = subprocess.run(["sh", "-c", script + 'printf "%s" "$MLOPS_RUN"'],
+                                 capture_output=True, check=True).stdout
+            assert out == str(prep.run).encode()
+            continue
+        values = {"MLOPS_WORKSPACE": str(cwd), "MLOPS_RUN_ID": "r", "lr": lr}
+        result = run_task(docs, "prep", cwd, values)
+        assert result.returncode == 0, (field, fragment, result)
+        env = {var.name: var.text for var in prep.env}
+        expected = {"top.out": env["TOP"], "def.out": env["DEF"], "stage.out": env["STAGE"],
+                    "lr.out": lr}
+        if field in probed:
+            assert expected[probed[field]] == fragment.replace("$${", "${"), field
+        for name, value in expected.items():
+            assert (cwd / name).read_bytes() == value.encode(), (field, fragment, name)
+        if field == "matrix":
+            result = run_task(docs, "train", cwd, {**values, "MLOPS_COMBINATION": "1"})
+            assert result.returncode == 0, result
+            assert (cwd / "seed.out").read_bytes() == fragment.encode()
+    assert PROBE  # the corpus' probe command is what prep runs
