@@ -638,3 +638,12 @@ def test_the_hostile_corpus_is_refused_or_reaches_the_task_byte_for_byte(
             assert result.returncode == 0, result
             assert (cwd / "seed.out").read_bytes() == fragment.encode()
     assert PROBE  # the corpus' probe command is what prep runs
+
+
+def test_a_build_with_ref_stamps_the_commit_into_every_task() -> None:
+    (plan,) = plans(SPEC, git_sha="a" * 40)
+    docs = rendered(plan)
+    for container in docs[0]["deploymentSpec"]["executors"].values():
+        assert f"export MLOPS_GIT_SHA={'a' * 40}\n" in container["container"]["args"][0]
+    (plain,) = plans(SPEC)
+    assert "MLOPS_GIT_SHA" not in executor(rendered(plain), "prep")["args"][0]
