@@ -117,6 +117,10 @@ CODES: dict[str, Code] = {c.code: c for c in (
                                                 "same name"),
     Code("MLP411", "stage-over-engine-limit", E, "a stage that needs more than its engine "
                                                  "allows (e.g. matrix jobs)"),
+    Code("MLP404", "kfp-placeholder", E, "a param default, choice or description that Kubeflow "
+                                         "Pipelines would resolve or expand"),
+    Code("MLP405", "kfp-approval", E, "an environment with approval while the kubeflow target, "
+                                      "which cannot enforce it, is built"),
 )}
 
 _DOCS = Path(__file__).resolve().parent / "codedocs"

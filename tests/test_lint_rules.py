@@ -65,7 +65,7 @@ def test_fixed_example_is_clean(code: str) -> None:
     assert diagnostics == [], [d.format() for d in diagnostics]
 
 
-@pytest.mark.parametrize("name", ["churn", "minimal", "sweep"])
+@pytest.mark.parametrize("name", ["churn", "minimal", "sweep", "vertex"])
 def test_examples_lint_clean(name: str) -> None:
     path = REPO / "examples" / name / "mlops.yaml"
     analysis = analyze(path.read_bytes(), str(path))

