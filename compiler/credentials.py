@@ -27,7 +27,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # `https://admin:hunter2pass@mlflow.example.com`: a password in a URL's user info (a
     # variable there, `:${PASSWORD}@` or `:$PASSWORD@`, is a reference, not a credential).
     ("a password in a URL", re.compile(
-        r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:(?![$%{<])[^\s/@]{3,}@(?=[^\s/@])")),
+        r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:(?![$%{<])[^\s/@]{3,}@"
+        r"(?=[^\s/@])")),
     # `--password=hunter2hunter2`, `token: abcdef...`, `PGPASSWORD='...'`: a long literal, not
     # a reference to a variable ($X, ${X}) that the engine fills in.
     ("a password or token assignment", re.compile(

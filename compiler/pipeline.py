@@ -11,24 +11,54 @@ themselves. Nothing here writes to disk: `compiler.writer` does, from an `Output
 
 from __future__ import annotations
 
+import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from compiler.analysis import Analysis, analyze
 from compiler.diagnostics import did_you_mean
 from compiler.errors import OutputConflict, UsageError
 from compiler.limits import Excess, file_excesses
-from compiler.plan import Plan, lower
+from compiler.plan import CompilerPin, Plan, lower
+from compiler.targets.base import Anchor
 from compiler.source import DEFAULT_MAX_SIZE
 from compiler.writer import ALL_ENVIRONMENTS, Origin, Scope, header
 
 
 @dataclass(frozen=True)
-class Output:
+class Part:
+    """The files of one anchor (`Target.anchor`): paths relative to that anchor's root."""
+
+    anchor: Anchor
     files: dict[str, str]   # relative path -> full text, header included
-    scope: Scope            # what existing generated files this build answers for
+    scope: Scope            # what existing generated files this build answers for there
+
+
+@dataclass(frozen=True)
+class Output:
+    parts: tuple[Part, ...]
     # Engine limits the files would break (SPEC.md 5.4): when any, nothing may be written.
     excesses: tuple[Excess, ...] = ()
+
+    @property
+    def files(self) -> dict[str, str]:
+        """Every file, by its path below its anchor's root."""
+        return {path: text for part in self.parts for path, text in part.files.items()}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a spec's files go. Headers name the spec as each anchor's root sees it, and
+    files run from the repository root (GitHub's) find the spec's directory at `spec_dir`."""
+
+    spec: Mapping[Anchor, str]   # the spec's path relative to each anchor's root
+    spec_dir: str = ""           # the spec's directory relative to the repository root
+
+    @classmethod
+    def flat(cls, spec_path: str) -> Layout:
+        """Every anchor at one root, the spec at `spec_path` below it (tests, one-off builds)."""
+        return cls({"output": spec_path, "repository": spec_path},
+                   posixpath.dirname(spec_path))
 
 
 def check(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE,
@@ -40,12 +70,14 @@ def check(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE,
 
 
 def plans(analysis: Analysis, *, spec_path: str, git_sha: str | None = None,
-          environment: str | None = None, spec_dir: str = "") -> tuple[Plan, ...]:
+          environment: str | None = None, spec_dir: str = "",
+          compiler_pin: CompilerPin | None = None) -> tuple[Plan, ...]:
     """One plan per environment (only `environment`'s when given), from a spec that checked
     clean. `spec_path` is how generated files name the spec; `git_sha` stamps them (--ref)."""
     assert analysis.validated is not None and analysis.graph is not None, "check() found errors"
     found = lower(analysis.validated, analysis.graph, spec_path=spec_path,
-                  spec_sha256=analysis.source.sha256, git_sha=git_sha, spec_dir=spec_dir)
+                  spec_sha256=analysis.source.sha256, git_sha=git_sha, spec_dir=spec_dir,
+                  compiler_pin=compiler_pin)
     if environment is None:
         return found
     names = [p.environment for p in found if p.environment]
@@ -75,56 +107,59 @@ def targets_of(plans: tuple[Plan, ...], only: str | None = None) -> tuple[str, .
     return (only,)
 
 
-def build(analysis: Analysis, *, spec_path: str, git_sha: str | None = None,
-          environment: str | None = None, target: str | None = None,
-          spec_dir: str = "") -> Output:
+def build(analysis: Analysis, *, spec_path: str | None = None, layout: Layout | None = None,
+          git_sha: str | None = None, environment: str | None = None,
+          target: str | None = None, compiler_pin: CompilerPin | None = None) -> Output:
     """Every file of the spec's targets (or `target`'s) and environments (or `environment`'s),
-    each with its header, keyed by path."""
-    selected = plans(analysis, spec_path=spec_path, git_sha=git_sha, environment=environment,
-                     spec_dir=spec_dir)
-    return render(selected, targets_of(selected, target), spec_path,
+    each with its header. Give the `layout` (or just `spec_path`: every anchor at one root)."""
+    if layout is None:
+        assert spec_path is not None, "build() needs a spec_path or a layout"
+        layout = Layout.flat(spec_path)
+    selected = plans(analysis, spec_path=layout.spec["output"], git_sha=git_sha,
+                     environment=environment, spec_dir=layout.spec_dir,
+                     compiler_pin=compiler_pin)
+    return render(selected, targets_of(selected, target), layout,
                   all_environments=environment is None)
 
 
-def render(plans: tuple[Plan, ...], targets: tuple[str, ...], spec_rel: str,
+def render(plans: tuple[Plan, ...], targets: tuple[str, ...], layout: Layout | str,
            all_environments: bool) -> Output:
-    """The files of the given targets and plans, with their headers, keyed by path."""
+    """The files of the given targets and plans, with their headers, by anchor."""
     from compiler.targets import TARGETS
 
-    files: dict[str, str] = {}
+    if isinstance(layout, str):
+        layout = Layout.flat(layout)
+    files: dict[Anchor, dict[str, str]] = {}
     first = plans[0]
 
     def add(path: str, content: str, target: str, environment: str) -> None:
-        if path in files:  # e.g. environment "b-c" and scheduled stage "b" in environment "c"
+        anchor = TARGETS[target].anchor
+        place = files.setdefault(anchor, {})
+        if path in place:  # e.g. environment "b-c" and scheduled stage "b" in environment "c"
             raise OutputConflict(f"two generated files would be written to {path}: rename the "
                                  "stage or environment whose names run together there")
-        origin = Origin(spec_rel, target, environment)
-        files[path] = header(origin, first.spec_sha256, first.git_sha) + content
+        origin = Origin(layout.spec[anchor], target, environment)
+        place[path] = header(origin, path, first.git_sha) + content
 
     excesses: list[Excess] = []
     for name in targets:
         renderer = TARGETS[name]
-        before = set(files)
+        before = {p for part in files.values() for p in part}
         for plan in plans:
             for out in renderer.render(plan):
                 add(out.path, out.content, name, plan.environment or "default")
         if all_environments:
             for out in renderer.repository_files(plans):
                 add(out.path, out.content, name, ALL_ENVIRONMENTS)
-        excesses += file_excesses(name, renderer.limits,
-                                  ((p, t) for p, t in files.items() if p not in before))
-    roots = sorted({root for plan in plans for name in targets
-                    for root in TARGETS[name].roots(plan.targets[name])})
+        excesses += file_excesses(name, renderer.limits, (
+            (p, t) for t_files in files.values() for p, t in t_files.items() if p not in before))
     environments = None if all_environments else frozenset(
         p.environment or "default" for p in plans)
-    return Output(files, Scope(spec_rel, frozenset(targets), environments, tuple(roots)),
-                  tuple(excesses))
-
-
-def spec_relative(spec: Path, out: Path) -> str:
-    """How headers name the spec: relative to the output root, else by its file name, so the
-    same build gives the same bytes on every machine."""
-    try:
-        return spec.resolve().relative_to(out.resolve()).as_posix()
-    except ValueError:
-        return spec.name
+    parts = []
+    for anchor in sorted(files):
+        mine = tuple(n for n in targets if TARGETS[n].anchor == anchor)
+        roots = sorted({root for plan in plans for name in mine
+                        for root in TARGETS[name].roots(plan.targets[name])})
+        parts.append(Part(anchor, files[anchor], Scope(layout.spec[anchor], frozenset(mine),
+                                                       environments, tuple(roots))))
+    return Output(tuple(parts), tuple(excesses))

@@ -189,19 +189,31 @@ class Plan:
 
 
 def lower(validated: Validated, graph: StageGraph, *, spec_path: str, spec_sha256: str,
-          git_sha: str | None = None, spec_dir: str = "") -> tuple[Plan, ...]:
+          git_sha: str | None = None, spec_dir: str = "",
+          compiler_pin: CompilerPin | None = None) -> tuple[Plan, ...]:
     """One plan per environment (or a single plan when there are none), environments by name."""
     base = validated.spec
+    where = _Where(spec_path, spec_sha256, spec_dir, git_sha, compiler_pin)
     if not validated.environments:
-        return (_plan(base, graph, None, False, spec_path, spec_sha256, git_sha, spec_dir),)
-    return tuple(
-        _plan(env_spec, graph, name, base.environments[name].approval, spec_path, spec_sha256,
-              git_sha, spec_dir)
-        for name, env_spec in sorted(validated.environments.items()))
+        return (_plan(base, graph, None, False, where),)
+    return tuple(_plan(env_spec, graph, name, base.environments[name].approval, where)
+                 for name, env_spec in sorted(validated.environments.items()))
+
+
+@dataclass(frozen=True)
+class _Where:
+    """What the plan knows of the build rather than of the spec."""
+
+    spec_path: str
+    spec_sha256: str
+    spec_dir: str
+    git_sha: str | None
+    compiler_pin: CompilerPin | None
 
 
 def _plan(spec: Spec, graph: StageGraph, environment: str | None, approval: bool,
-          spec_path: str, spec_sha256: str, git_sha: str | None, spec_dir: str) -> Plan:
+          where: _Where) -> Plan:
+    git_sha = where.git_sha
     params = tuple(_param(name, p) for name, p in sorted(spec.params.items()))
     targets = built(spec.targets)
     triggers = spec.triggers
@@ -223,10 +235,11 @@ def _plan(spec: Spec, graph: StageGraph, environment: str | None, approval: bool
         tracking=spec.tracking,
         targets=targets,
         pod=_pod_settings(targets, dns_name(spec.name)),
-        spec_path=spec_path,
-        spec_sha256=spec_sha256,
-        spec_dir=spec_dir,
+        spec_path=where.spec_path,
+        spec_sha256=where.spec_sha256,
+        spec_dir=where.spec_dir,
         git_sha=git_sha,
+        compiler_pin=where.compiler_pin,
     )
 
 

@@ -29,12 +29,23 @@ class Origin:
     environment: str   # an environment name, "default", or "(all)" for per-repository files
 
 
-def header(origin: Origin, spec_sha256: str, git_sha: str | None) -> str:
+# Directives that make users' own linters skip a generated file (their standard forms: yamllint
+# reads its directive on the first line only). Our tests lint the files without them.
+LINTER_SKIPS = {".yml": ("# yamllint disable-file",), ".yaml": ("# yamllint disable-file",),
+                ".py": ("# ruff: noqa", "# flake8: noqa")}
+
+
+def header(origin: Origin, path: str, git_sha: str | None) -> str:
+    """The lines a generated file starts with. They name the spec and the tool version, never
+    the spec's bytes: a change to one stage changes only the lines that depend on it."""
+    skips = next((lines for suffix, lines in LINTER_SKIPS.items() if path.endswith(suffix)), ())
+    first, rest = (skips[:1], skips[1:]) if path.endswith((".yml", ".yaml")) else ((), skips)
     lines = [
+        *first,
         f"{HEADER_MARK} {__version__} from {origin.spec}. DO NOT EDIT.",
         f"# Change {origin.spec} and run `mlops build`; `mlops build --check` finds stale files.",
-        f"# spec-sha256: {spec_sha256}",
         f"# target: {origin.target}; environment: {origin.environment}",
+        *rest,
     ]
     if git_sha:
         lines.append(f"# source-commit: {git_sha}")
@@ -52,7 +63,9 @@ def read_origin(path: Path) -> Origin | None:
 
 def _origin(path: Path) -> Origin | None:
     with path.open("r", encoding="utf-8", errors="replace") as f:
-        head = [f.readline() for _ in range(5)]
+        head = [f.readline() for _ in range(6)]
+    if head[0].startswith("# yamllint disable-file"):
+        head = head[1:]  # the linter directive comes first in YAML files
     if not head[0].startswith(HEADER_MARK):
         return None
     spec = head[0][len(HEADER_MARK):].split(" from ", 1)[-1].rsplit(". DO NOT EDIT.", 1)[0]

@@ -95,7 +95,9 @@ def _shuffled(data: object, rng: random.Random) -> object:
 
 
 def test_deterministic_across_processes_hash_seeds_and_key_order(tmp_path: Path) -> None:
-    spec = REPO / "examples/sweep/mlops.yaml"
+    spec = tmp_path / "original" / "mlops.yaml"  # outside a repository, like the shuffled one
+    spec.parent.mkdir()
+    shutil.copy(REPO / "examples/sweep/mlops.yaml", spec)
     outs = []
     for seed in ("0", "1", "12345"):
         out = tmp_path / f"out{seed}"

@@ -223,7 +223,8 @@ def test_vertex_settings_name_the_accelerator_and_drop_the_workspace() -> None:
 
 
 def test_an_environment_is_its_own_pipeline_and_file() -> None:
-    spec = SPEC + "environments:\n  staging: {params: {lr: 0.1}}\n  prod_eu: {}\n"
+    spec = SPEC + ("environments:\n  staging: {params: {lr: 0.1}, kubernetes: {namespace: st}}"
+                   "\n  prod_eu: {kubernetes: {namespace: eu}}\n")
     files = {p.environment: (render.file_path(p), rendered(p)) for p in plans(spec)}
     assert files["staging"][0] == "kfp/demo-staging.yaml"
     assert files["prod_eu"][1][0]["pipelineInfo"]["name"] == "demo-prod-eu"

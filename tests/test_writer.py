@@ -16,7 +16,7 @@ SCOPE = Scope("mlops.yaml", frozenset({"github"}), None, (".github/workflows",))
 
 
 def generated(name: str, body: str = "jobs: {}\n", env: str = "default") -> str:
-    return writer.header(Origin("mlops.yaml", "github", env), "0" * 64, None) + body
+    return writer.header(Origin("mlops.yaml", "github", env), "x.yml", None) + body
 
 
 def files(**bodies: str) -> dict[str, str]:
@@ -43,8 +43,8 @@ def test_stale_generated_files_are_removed_but_foreign_ones_kept(tmp_path: Path)
     foreign = tmp_path / ".github/workflows/ci.yml"
     foreign.write_text("name: ci\n")
     other_spec = tmp_path / ".github/workflows/other.yml"
-    other_spec.write_text(writer.header(Origin("other/mlops.yaml", "github", "default"),
-                                        "1" * 64, None))
+    other_spec.write_text(writer.header(Origin("other/mlops.yaml", "github", "default"), "x.yml",
+                                        None))
     changes = writer.write(tmp_path, files(a="x: 1\n"), SCOPE)
     assert changes.removed == (".github/workflows/b.yml",)
     assert foreign.read_text() == "name: ci\n" and other_spec.exists()
@@ -118,7 +118,7 @@ def test_check_reports_a_diff_and_writes_nothing(tmp_path: Path) -> None:
 def test_never_overwrites_a_file_generated_from_another_spec(tmp_path: Path) -> None:
     target = tmp_path / ".github/workflows/a.yml"
     target.parent.mkdir(parents=True)
-    other = writer.header(Origin("other/mlops.yaml", "github", "default"), "1" * 64, None)
+    other = writer.header(Origin("other/mlops.yaml", "github", "default"), "x.yml", None)
     target.write_text(other + "x: 1\n")
     with pytest.raises(OutputConflict, match="another spec, other/mlops.yaml"):
         writer.write(tmp_path, files(a="x: 2\n"), SCOPE)

@@ -153,18 +153,19 @@ def repository_files(plans: Sequence[Plan]) -> list[OutputFile]:
     first = with_github[0]
     settings = _settings(first)
     # Triggered by the spec and by every generated directory (a hand edit makes --check
-    # fail); the spec path is the one `build` was given, relative to the repository root.
-    spec_dir = posixpath.dirname(first.spec_path)
-    paths = sorted({first.spec_path,
-                    *(posixpath.join(spec_dir, d, "**") for d in _generated_dirs(plans))})
-    text = render_template("github/check.yml.j2", paths=paths, spec=first.spec_path,
+    # fail), as paths from the repository root: the spec's directory prefixes what lives there.
+    spec = posixpath.join(first.spec_dir, posixpath.basename(first.spec_path))
+    paths = sorted({spec, *(f"{d}/**" for d in _generated_dirs(plans))})
+    text = render_template("github/check.yml.j2", paths=paths, spec=spec,
                            version=__version__, actions=_ACTIONS, runs_on=settings.runs_on,
                            group=f"mlops-check-{first.dns}-{EXPR_REF}")
     return [OutputFile(check_path(first), text)]
 
 
 def _generated_dirs(plans: Sequence[Plan]) -> set[str]:
-    return {root for plan in plans for name, settings in plan.targets.items()
+    """Every target's directories, from the repository root."""
+    return {root if TARGETS[name].anchor == "repository" else posixpath.join(plan.spec_dir, root)
+            for plan in plans for name, settings in plan.targets.items()
             for root in TARGETS[name].roots(settings)}
 
 

@@ -61,7 +61,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Rule, finding
 from compiler.targets import built
 from compiler.targets.kubeflow import NAME
@@ -72,7 +72,7 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         overlay = context.spec.environments.get(env)
         if overlay is None or not overlay.approval or NAME not in built(spec.targets):
             continue
-        yield finding(f"environment {env!r} asks for approval before deploy stages, which the "
+        yield finding(f"environment {quote(env)} asks for approval before deploy stages, which the "
                       "kubeflow target cannot enforce: a KFP pipeline has no approval step",
                       context.locator.key_position(("environments", env, "approval")),
                       hint="leave kubeflow out of 'targets' (github and kubernetes enforce "

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Rule
 from compiler.lint.walk import Finding, per_spec
 from compiler.spec.models import ParamSchema, Spec
@@ -83,19 +83,19 @@ def _find(spec: Spec) -> Iterator[Finding]:
         schema = param if isinstance(param, ParamSchema) else None
         default = schema.default if schema is not None else param
         places: list[tuple[str, object, tuple[str | int, ...]]] = [
-            (f"the default of param {name!r}", default,
+            (f"the default of param {quote(name)}", default,
              ("params", name, "default") if schema is not None else ("params", name))]
         if schema is not None:
-            places += [(f"choice {i + 1} of param {name!r}", value, ("params", name, "enum", i))
+            places += [(f"choice {i + 1} of param {quote(name)}", value, ("params", name, "enum", i))
                        for i, value in enumerate(schema.enum or ())]
-            places.append((f"the description of param {name!r}", schema.description,
+            places.append((f"the description of param {quote(name)}", schema.description,
                            ("params", name, "description")))
         for what, value, path in places:
             found = _problem(value) if isinstance(value, str) else None
             if found is not None:
                 sequence, who = found
                 yield Finding((path, value), path,
-                              f"{what} contains {sequence!r}, which Kubeflow Pipelines would "
+                              f"{what} contains {quote(sequence)}, which Kubeflow Pipelines would "
                               f"not pass on as written ({who})", hint=_HINT)
 
 

@@ -18,6 +18,8 @@ retry a failed gate. Each attempt's timeout is the runner's (KFP has none per at
 
 from __future__ import annotations
 
+from compiler.diagnostics import quote
+
 import json
 import re
 from dataclasses import dataclass
@@ -111,7 +113,7 @@ def executor(stage: PlanStage) -> str:
 def quantity(text: str) -> Decimal:
     """A Kubernetes quantity's value ("500m" -> 0.5, "2Gi" -> 2147483648, "1e3" -> 1000)."""
     match = _QUANTITY.fullmatch(text)
-    assert match is not None, f"not a quantity: {text!r} (the spec model checks them)"
+    assert match is not None, f"not a quantity: {quote(text)} (the spec model checks them)"
     number, suffix = match.group(1), match.group(2) or ""
     if suffix[:1] in ("e", "E") and len(suffix) > 1:
         return Decimal(number + suffix)
@@ -206,7 +208,7 @@ def _context(plan: Plan) -> dict[str, Any]:
         arguments += [f"{var}={tasks.placeholder(name)}"
                       for var, name in tasks.arguments(plan, stage, workspace=workspace)]
         image = stage.image or (stage.serve.image if stage.serve else None)
-        assert image is not None, f"stage {stage.name!r} has no image (lint should have said so)"
+        assert image is not None, f"stage {quote(stage.name)} has no image (lint should have said so)"
         executors.append({"label": executor(stage), "image": image,
                           "command": list(tasks.COMMAND), "args": arguments,
                           "resources": _resources(settings, stage)})

@@ -24,6 +24,8 @@ arguments, so they pass through its placeholders and the kubelet like any KFP in
 
 from __future__ import annotations
 
+from compiler.diagnostics import quote
+
 import re
 import shlex
 from collections.abc import Iterator
@@ -84,7 +86,7 @@ def _value(pieces: tuple[Piece, ...]) -> str:
         elif isinstance(piece, Ref):
             parts.append(f'"${{{piece.var}}}"')
         else:  # pragma: no cover - secrets and engine values never mix with text in the plan
-            raise AssertionError(f"cannot write {piece!r} into a stage script")
+            raise AssertionError(f"cannot write {quote(piece)} into a stage script")
     return "".join(parts)
 
 
@@ -118,7 +120,7 @@ def script(plan: Plan, stage: PlanStage, *, native_retries: bool) -> str:
               control_env(stage, retries=not native_retries, timeout=True)]
     lines.append(f"export MLOPS_RUN={word(stage.run if stage.run is not None else 'true')}")
     text = "".join(line + "\n" for line in lines)
-    assert _BREAK.search(text) is None, f"stage script of {stage.name!r} is not inert"
+    assert _BREAK.search(text) is None, f"stage script of {quote(stage.name)} is not inert"
     return text
 
 
