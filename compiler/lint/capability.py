@@ -1,9 +1,10 @@
 """MLP401 unsupported-on-target: a feature the spec uses that a built target cannot carry.
 
 ## What it finds
-A spec feature that none of the targets you build can carry (see `mlops targets`). Today that
-is `serve` without the `kubernetes` target: GitHub and Airflow run the deploy stage's command,
-but only Kubernetes starts the model server. Differences that SPEC.md accepts (an approval
+A spec feature that none of the targets you build can carry (see `mlops targets`): `serve`
+without the `kubernetes` target (GitHub and Airflow run the deploy stage's command, but only
+Kubernetes starts the model server), and an image, a GPU, a pipeline schedule or a stage
+schedule when you build only targets that run locally (`dvc`). Differences that SPEC.md accepts (an approval
 noted in the Airflow DAG's documentation, a push trigger that only GitHub acts on) are shown by
 `mlops targets` and not reported.
 
@@ -67,6 +68,22 @@ def _uses(context: LintContext) -> Iterator[tuple[str, Path]]:
     for name, stage in spec.stages.items():
         if stage.serve is not None:
             yield "serve", ("stages", name, "serve")
+    # Features every target but a local one (dvc) carries: reported once, where first used.
+    first: dict[str, Path] = {}
+    if spec.triggers.schedule is not None:
+        first["schedule"] = ("triggers", "schedule")
+    if spec.defaults.image is not None:
+        first["image"] = ("defaults", "image")
+    if spec.defaults.resources is not None and spec.defaults.resources.gpu:
+        first["gpu"] = ("defaults", "resources", "gpu")
+    for name, stage in spec.stages.items():
+        if stage.image is not None:
+            first.setdefault("image", ("stages", name, "image"))
+        if stage.resources is not None and stage.resources.gpu:
+            first.setdefault("gpu", ("stages", name, "resources", "gpu"))
+        if stage.schedule is not None:
+            first.setdefault("stage schedule", ("stages", name, "schedule"))
+    yield from first.items()
 
 
 def check(context: LintContext) -> Iterator[Diagnostic]:
