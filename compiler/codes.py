@@ -99,6 +99,11 @@ CODES: dict[str, Code] = {c.code: c for c in (
                                          "not accept"),
     Code("MLP403", "argo-substitution", E, "'{{' in a param default, choice or description "
                                            "that Argo would substitute"),
+    Code("MLP407", "dvc-environment", E, "the environment DVC builds asks for approval, or "
+                                         "DVC would build several environments"),
+    Code("MLP408", "dvc-interpolation", E, "'${...}' in a path, which DVC would interpolate"),
+    Code("MLP409", "dvc-output-overlap", E, "outputs DVC refuses: one inside another "
+                                            "stage's, or a stage's own input"),
 )}
 
 _DOCS = Path(__file__).resolve().parent / "codedocs"

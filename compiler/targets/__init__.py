@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from compiler.targets import airflow, github, kubernetes
+from compiler.targets import airflow, dvc, github, kubernetes
 from compiler.targets.base import Target
 
 # In the order they are documented and built.
@@ -19,6 +19,7 @@ TARGETS: dict[str, Target] = {target.name: target for target in (
     github.TARGET,
     airflow.TARGET,
     kubernetes.TARGET,
+    dvc.TARGET,
 )}
 
 # Built when a spec has no `targets` block.
