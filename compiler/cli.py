@@ -19,7 +19,8 @@ from compiler import __version__
 from compiler.errors import EXIT_INTERNAL, EXIT_USAGE, MlopsError
 
 # Imported on use, so a command loads only what it needs (lint never imports jinja2 or git).
-COMMANDS = ("init", "lint", "build", "graph", "diff", "history", "schema", "targets", "explain")
+COMMANDS = ("init", "lint", "build", "run", "graph", "diff", "history", "schema", "targets",
+            "explain")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -371,6 +371,19 @@ def test_features_dvc_drops_warn_only_when_no_other_target_carries_them() -> Non
     assert "MLP401" not in codes(with_github)
 
 
+# ----------------------------------------------------------------------------- `mlops run`
+
+
+def test_run_without_dvc_is_an_environment_error(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "mlops.yaml").write_text(textwrap.dedent(FEATURE_SPEC))
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    result = run_cli("run", tmp_path / "mlops.yaml")
+    assert result.code == 2
+    assert "pip install 'dvc>=3,<4'" in result.err
+    assert not (tmp_path / "mlops-dvc").exists()
+
+
 # ------------------------------------------------------------------ hostile text, by sh
 
 
@@ -625,3 +638,34 @@ def test_hostile_values_reach_dvc_stages_byte_for_byte(tmp_path: Path) -> None:
     assert (root / "seed.out").read_bytes() == text.encode()
     params = tooling.dvc(root, "params", "diff", "--all", "--json").stdout
     assert json.loads(params)["mlops-dvc/hostile/params.yaml"]["lr"]["new"] == text
+
+
+def mlops_env(tmp_path: Path) -> dict[str, str]:
+    """A shell's environment with `dvc` and `mlops` installed (and nothing else of ours)."""
+    mlops = tooling.find_tool("mlops").parent
+    return tooling.dvc_env(PATH=f"{tooling.dvc_bin().parent}:{mlops}:/usr/bin:/bin",
+                           DVC_SITE_CACHE_DIR=str(tmp_path / "site-cache"))
+
+
+@pytest.mark.slow
+def test_mlops_run_builds_and_runs_with_dvc_repro(tmp_path: Path) -> None:
+    root = tooling.dvc_repository(tmp_path / "repo")
+    (root / "mlops.yaml").write_text(ENVIRONMENTS + "targets: {dvc: {environment: staging}}\n")
+
+    def mlops_run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["mlops", "run", *args], cwd=root, capture_output=True,
+                              text=True, timeout=300, env=mlops_env(tmp_path))
+
+    result = mlops_run()
+    assert result.returncode == 0, result.stderr
+    assert (root / "out.txt").read_text() == "0.5 staging"
+    assert (root / "mlops-dvc/feat-staging/dvc.lock").is_file()
+    wrong = mlops_run("--env", "production")
+    assert wrong.returncode == 2 and "DVC builds another environment" in wrong.stderr
+    forced = mlops_run("--", "--force", "--quiet")
+    assert forced.returncode == 0, forced.stderr
+    assert "mlops: dvc repro mlops-dvc/feat-staging/dvc.yaml --force --quiet" in forced.stderr
+    (root / "mlops.yaml").write_text(ENVIRONMENTS.replace("run: '", "run: 'exit 3; ")
+                                     + "targets: {dvc: {environment: staging}}\n")
+    failed = mlops_run()
+    assert failed.returncode == 1 and "dvc repro failed" in failed.stderr
