@@ -286,7 +286,8 @@ ENVIRONMENTS = """\
 version: 1
 name: feat
 params: {lr: 0.1}
-stages: {train: {run: 'printf %s "$MLOPS_PARAM_LR $MLOPS_ENVIRONMENT" > out.txt'}}
+stages:
+  train: {run: 'printf %s "$MLOPS_PARAM_LR $MLOPS_ENVIRONMENT" > out.txt', outputs: [out.txt]}
 environments:
   staging: {params: {lr: 0.5}}
   production: {approval: true}
@@ -311,6 +312,32 @@ def test_environment_choice_is_checked(targets: str, message: str) -> None:
     found = [d for d in analysis.diagnostics if d.code == "MLP407"]
     assert len(found) == 1 and message in found[0].message, [d.format() for d in found]
     assert found[0].line > 1
+
+
+def test_environments_without_outputs_are_all_built() -> None:
+    spec = ENVIRONMENTS.replace(", outputs: [out.txt]", "") + "targets: {dvc: {}}\n"
+    assert "MLP407" not in codes(spec.replace("  production: {approval: true}\n",
+                                              "  production: {}\n"))
+    files = build(spec.replace("  production: {approval: true}\n", "  production: {}\n"))
+    assert {p.split("/")[1] for p in files} == {"feat-staging", "feat-production"}
+    assert codes(spec) == ["MLP407"]  # production asks for approval
+
+
+def test_a_secret_is_only_where_it_is_listed(tmp_path: Path) -> None:
+    files = build("""\
+        version: 1
+        name: feat
+        secrets: [SHARED]
+        stages:
+          deploy: {run: 'printf %s "${DEPLOY_KEY-unset} $SHARED" > deploy.txt', secrets: [DEPLOY_KEY]}
+          train: {run: 'printf %s "${DEPLOY_KEY-unset} $SHARED" > train.txt'}
+        targets: {dvc: {}}
+        """)
+    write(tmp_path, files)
+    for stage in ("deploy", "train"):
+        assert run_stage(tmp_path, files, stage, DEPLOY_KEY="k", SHARED="s").returncode == 0
+    assert (tmp_path / "deploy.txt").read_text() == "k s"
+    assert (tmp_path / "train.txt").read_text() == "unset s"
 
 
 def test_environment_setting_without_environments() -> None:

@@ -4,7 +4,8 @@ environment for DVC to build.
 ## What it finds
 In a spec that builds the `dvc` target:
 - the environment DVC builds has `approval: true`;
-- the spec has several environments and `targets.dvc.environment` does not choose one;
+- the spec has several environments, its stages declare outputs or metrics files, and
+  `targets.dvc.environment` does not choose one environment;
 - `targets.dvc.environment` names an environment the spec does not have.
 
 ## Why it matters
@@ -13,9 +14,10 @@ approval a safety control, so a target that cannot enforce it is an error, never
 
 DVC also refuses an output that two `dvc.yaml` files of one repository declare, and the
 environments of a spec share their stages' outputs (an overlay cannot change them): with one
-`dvc.yaml` per environment, every DVC command in the repository would fail. So DVC builds one
-environment: the spec's only one, or the one `targets.dvc.environment` names. Choose the one you
-iterate on locally; the others still build for every other target.
+`dvc.yaml` per environment, every DVC command in the repository would fail. So when stages
+declare outputs, DVC builds one environment: the spec's only one, or the one
+`targets.dvc.environment` names. Choose the one you iterate on locally; the others still build
+for every other target.
 
 ## Failing example
 ```yaml
@@ -60,6 +62,13 @@ from compiler.targets.dvc import NAME
 _CHOOSE = "set targets.dvc.environment to the environment you run with DVC"
 
 
+def _declares_outputs(context: LintContext) -> bool:
+    """Whether each environment's dvc.yaml would declare outputs (outputs or metrics files of
+    pipeline stages): the same ones in every environment, which DVC refuses."""
+    return any(stage.schedule is None and (stage.outputs or stage.metrics is not None)
+               for stage in context.spec.stages.values())
+
+
 def check(context: LintContext) -> Iterator[Diagnostic]:
     settings = built(context.spec.targets).get(NAME)
     if settings is None:
@@ -75,7 +84,7 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
                       f"({have})", locator.position(("targets", NAME, "environment")),
                       hint=hint or _CHOOSE)
         return
-    if chosen is None and len(names) > 1:
+    if chosen is None and len(names) > 1 and _declares_outputs(context):
         example = next((n for n in names if not context.spec.environments[n].approval), names[0])
         yield finding(f"DVC would build {len(names)} environments ({', '.join(names)}), whose "
                       "dvc.yaml files declare the same outputs, which DVC refuses in one "

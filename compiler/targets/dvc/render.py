@@ -60,8 +60,8 @@ def _settings(plan: Plan) -> DvcSettings:
 
 
 def builds(plan: Plan) -> bool:
-    """Whether DVC builds this plan: the spec's only one, or `targets.dvc.environment`'s (lint
-    refuses several environments without a choice: MLP407)."""
+    """Whether DVC builds this plan: every one, or `targets.dvc.environment`'s (lint refuses
+    several environments without a choice when their stages declare outputs: MLP407)."""
     chosen = _settings(plan).environment
     return chosen is None or chosen == plan.environment
 
@@ -202,6 +202,9 @@ def _exported(var: EnvVar) -> bool:
 
 
 def stage_file(plan: Plan, stage: PlanStage, stamp: bool) -> str:
+    # DVC hands every stage the whole environment it runs in: a secret that other stages
+    # list and this one does not is removed, as every other target leaves it out.
+    others = sorted({name for s in plan.stages for name in s.secrets} - set(stage.secrets))
     env = [(var.name, _shell_value(var.pieces)) for var in stage.env if _exported(var)]
     env.append(("MLOPS_RUN", shell_word(stage.run if stage.run is not None else "true")))
     env += [(name, shell_word(value))
@@ -209,7 +212,7 @@ def stage_file(plan: Plan, stage: PlanStage, stamp: bool) -> str:
     combos = [{"key": c.key, "assign": [(var, shell_word(text)) for var, text in c.variables]}
               for c in stage.combinations]
     return render_template("dvc/stage.sh.j2", stage=stage.name, env=env, combinations=combos,
-                           stamp=stamp,
+                           stamp=stamp, unset=others,
                            axes=trusted(" ".join(shell_word(var) for var, _ in
                                                  stage.combinations[0].variables))
                            if stage.combinations else None)
