@@ -340,12 +340,13 @@ def dvc_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def dvc(cwd: str | os.PathLike[str], *args: str, check: bool = True,
-        timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """``dvc ARGS`` in ``cwd`` (a repository made by ``dvc_repository``)."""
+def dvc(cwd: str | os.PathLike[str], *args: str, check: bool = True, timeout: float = 300,
+        extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``dvc ARGS`` in ``cwd`` (a repository made by ``dvc_repository``), with ``extra_env``
+    in the environment DVC gives the stages (secrets, say)."""
     site_cache = Path(cwd).resolve().parent / f".{Path(cwd).name}-dvc-site-cache"
     proc = _run([dvc_bin(), *args], cwd=cwd, timeout=timeout,
-                env=dvc_env(DVC_SITE_CACHE_DIR=str(site_cache)))
+                env=dvc_env(DVC_SITE_CACHE_DIR=str(site_cache), **(extra_env or {})))
     return _check(proc, f"dvc {' '.join(args)}") if check else proc
 
 
