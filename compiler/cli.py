@@ -32,8 +32,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     parser = _Parser(
         prog="mlops",
-        description="Compile one mlops.yaml into GitHub Actions workflows, Airflow DAG files and "
-                    "Kubernetes/Argo manifests, and lint it.",
+        description="Compile one mlops.yaml into GitHub Actions workflows, Airflow DAG files, "
+                    "Kubernetes/Argo manifests and DVC pipelines, and lint it.",
         epilog="Start with 'mlops init', then 'mlops lint' and 'mlops build'. "
                "'mlops COMMAND --help' explains each command.",
     )

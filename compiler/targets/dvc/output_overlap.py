@@ -53,6 +53,7 @@ from compiler.diagnostics import Diagnostic
 from compiler.lint.base import LintContext, Rule, finding
 from compiler.targets import built
 from compiler.targets.dvc import NAME
+from compiler.targets.dvc.paths import PathIndex
 
 
 def _inside(path: str, outer: str) -> bool:
@@ -64,23 +65,25 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
     if NAME not in built(spec.targets):
         return
     stages = {n: s for n, s in spec.stages.items() if s.schedule is None}
-    outputs = [(n, i, p) for n, s in stages.items() for i, p in enumerate(s.outputs)]
-    for name, index, path in outputs:
-        outer = next(((n, p) for n, _, p in outputs if n != name and _inside(path, p)), None)
-        if outer is not None:
+    index = PathIndex((n, p) for n, s in stages.items() for p in s.outputs)
+    for name, stage in stages.items():
+        for position, path in enumerate(stage.outputs):
+            outer = next(((n, p) for n, p in index.containing(path) if n != name), None)
+            if outer is None:
+                continue
             yield finding(f"output {path!r} of stage {name!r} lies inside output {outer[1]!r} "
                           f"of stage {outer[0]!r}, and DVC refuses outputs inside another",
-                          context.locator.position(("stages", name, "outputs", index)),
+                          context.locator.position(("stages", name, "outputs", position)),
                           hint=f"write it outside {outer[1]!r}, or make it an input of "
                                f"{name!r} that {outer[0]!r} writes")
     for name, stage in stages.items():
-        for index, path in enumerate(stage.inputs):
+        for position, path in enumerate(stage.inputs):
             own = next((o for o in stage.outputs if path.rstrip("/") == o.rstrip("/")
                         or _inside(path, o) or _inside(o, path)), None)
             if own is not None:
                 yield finding(f"input {path!r} of stage {name!r} overlaps its own output "
                               f"{own!r}, which DVC refuses", context.locator.position(
-                                  ("stages", name, "inputs", index)),
+                                  ("stages", name, "inputs", position)),
                               hint="write the result to a new path instead of updating the "
                                    "input in place")
 

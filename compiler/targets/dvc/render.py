@@ -37,6 +37,7 @@ from compiler.render.templating import render as render_template
 from compiler.spec.values import Ref
 from compiler.targets.base import OutputFile
 from compiler.targets.dvc import NAME, DvcSettings, scripts
+from compiler.targets.dvc.paths import PathIndex
 
 GIT_SHA_VAR = "MLOPS_GIT_SHA"
 
@@ -83,7 +84,8 @@ def render(plan: Plan) -> list[OutputFile]:
         return []
     where = directory(plan)
     stamped = _stamped(plan)
-    stage_files = {stage.name: stage_file(plan, stage, stage.name in stamped)
+    secrets = frozenset(name for stage in plan.stages for name in stage.secrets)
+    stage_files = {stage.name: stage_file(stage, stage.name in stamped, secrets)
                    for stage in plan.pipeline_stages}
     stages = _stages(plan, where, stage_files, stamped)
     files = [
@@ -142,14 +144,15 @@ def _stamped(plan: Plan) -> set[str]:
 def _stages(plan: Plan, where: str, stage_files: dict[str, str], stamped: set[str]
             ) -> list[_Stage]:
     pipeline = plan.pipeline_stages
-    outputs = [out for stage in pipeline for out in stage.outputs]
+    outputs = PathIndex((s.name, out) for s in pipeline for out in s.outputs)
+    metrics_files = PathIndex((s.name, s.metrics) for s in pipeline if s.metrics is not None)
     result = []
     for stage in pipeline:
         digest = _digest(stage_files[stage.name])
         metrics = stage.metrics
-        others = [s.metrics for s in pipeline if s.metrics is not None and s is not stage]
-        declared = metrics is not None and not any(
-            _overlaps(metrics, path) for path in (*outputs, *stage.inputs, *others))
+        declared = metrics is not None and next(outputs.overlapping(metrics), None) is None \
+            and not any(_overlaps(metrics, path) for path in stage.inputs) \
+            and all(owner == stage.name for owner, _ in metrics_files.overlapping(metrics))
         result.append(_Stage(
             name=stage.name,
             cmd=f"sh {where}/{scripts.LAUNCHER_FILE} {stage.name} {digest}",
@@ -201,10 +204,11 @@ def _exported(var: EnvVar) -> bool:
     return var.pieces != (Secret(var.name),)
 
 
-def stage_file(plan: Plan, stage: PlanStage, stamp: bool) -> str:
-    # DVC hands every stage the whole environment it runs in: a secret that other stages
-    # list and this one does not is removed, as every other target leaves it out.
-    others = sorted({name for s in plan.stages for name in s.secrets} - set(stage.secrets))
+def stage_file(stage: PlanStage, stamp: bool, secrets: frozenset[str]) -> str:
+    """The stage's data for run.sh. `secrets`: every secret of the spec. DVC hands every
+    stage the whole environment it runs in, so a secret that other stages list and this one
+    does not is unset, as every other target leaves it out."""
+    others = sorted(secrets - set(stage.secrets))
     env = [(var.name, _shell_value(var.pieces)) for var in stage.env if _exported(var)]
     env.append(("MLOPS_RUN", shell_word(stage.run if stage.run is not None else "true")))
     env += [(name, shell_word(value))
