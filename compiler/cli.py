@@ -19,7 +19,8 @@ from compiler import __version__
 from compiler.errors import EXIT_INTERNAL, EXIT_USAGE, MlopsError
 
 # Imported on use, so a command loads only what it needs (lint never imports jinja2 or git).
-COMMANDS = ("init", "lint", "build", "graph", "diff", "history", "schema", "targets", "explain")
+COMMANDS = ("init", "lint", "build", "run", "graph", "diff", "history", "schema", "targets",
+            "explain")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,8 +32,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     parser = _Parser(
         prog="mlops",
-        description="Compile one mlops.yaml into GitHub Actions workflows, Airflow DAG files and "
-                    "Kubernetes/Argo manifests, and lint it.",
+        description="Compile one mlops.yaml into GitHub Actions workflows, Airflow DAG files, "
+                    "Kubernetes/Argo manifests and DVC pipelines, and lint it.",
         epilog="Start with 'mlops init', then 'mlops lint' and 'mlops build'. "
                "'mlops COMMAND --help' explains each command.",
     )

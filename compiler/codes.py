@@ -121,6 +121,11 @@ CODES: dict[str, Code] = {c.code: c for c in (
                                          "Pipelines would resolve or expand"),
     Code("MLP405", "kfp-approval", E, "an environment with approval while the kubeflow target, "
                                       "which cannot enforce it, is built"),
+    Code("MLP407", "dvc-environment", E, "the environment DVC builds asks for approval, or "
+                                         "DVC would build several environments"),
+    Code("MLP408", "dvc-interpolation", E, "'${...}' in a path, which DVC would interpolate"),
+    Code("MLP409", "dvc-output-overlap", E, "a stage whose input overlaps its own output, "
+                                            "which DVC refuses"),
 )}
 
 _DOCS = Path(__file__).resolve().parent / "codedocs"

@@ -26,6 +26,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("compiler/targets/airflow/__init__.py", "kubernetes"): "Airflow's 'operator: kubernetes' "
                                                             "(KubernetesPodOperator)",
     ("compiler/targets/airflow/render.py", "kubernetes"): "Airflow's 'operator: kubernetes'",
+    ("compiler/commands/run.py", "dvc"): "'mlops run' is DVC's local loop",
 }
 
 

