@@ -6,10 +6,12 @@ targets`): a case is skipped on an engine only where its target says "unsupporte
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from compiler.targets import TARGETS
 from tests.conformance.case import Case
+from tests.conformance.engine import Engine
 
 # stage (or defaults) field -> the capability-table feature it needs
 _STAGE_FIELDS = {"needs": "needs", "inputs": "inputs/outputs", "outputs": "inputs/outputs",
@@ -37,8 +39,39 @@ def features(case: Case) -> set[str]:
     return used
 
 
-def skip_reason(case: Case, target: str) -> str | None:
-    """Why ``target`` cannot express the case (the capability table's words), else None."""
+def skip_reason(case: Case, engine: Engine) -> str | None:
+    """Why the engine's target cannot express the case: the capability table's words, or the
+    target's own lint rule refusing the spec (text an engine would read as code and has no
+    escape for, SPEC.md 5.5), else None."""
+    return _unsupported(case, engine.target) or refusal(case, engine)
+
+
+_REFUSALS: dict[tuple[str, str], str | None] = {}  # linting each pair once per session
+
+
+def refusal(case: Case, engine: Engine) -> str | None:
+    """The errors of the engine's spec when they all come from its target's own rules."""
+    key = (case.name, engine.name)
+    if key not in _REFUSALS:
+        _REFUSALS[key] = _refusal(case, engine)
+    return _REFUSALS[key]
+
+
+def _refusal(case: Case, engine: Engine) -> str | None:
+    from compiler.analysis import analyze
+    from tests.conformance.materialize import spec_bytes, spec_for
+
+    spec = spec_for(case, engine.targets(), Path("/nonexistent/journal"), engine.defaults())
+    errors = [d for d in analyze(spec_bytes(spec), "mlops.yaml").diagnostics
+              if d.severity.name == "ERROR"]
+    own = {rule.code for rule in TARGETS[engine.target].rules()}
+    if errors and all(d.code in own for d in errors):
+        return f"{engine.target} refuses this spec: " + "; ".join(
+            f"{d.code} {d.message}" for d in errors)
+    return None
+
+
+def _unsupported(case: Case, target: str) -> str | None:
     reasons = []
     if target not in TARGETS:
         raise AssertionError(f"no target {target!r} in the registry (compiler/targets): "

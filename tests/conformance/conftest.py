@@ -27,7 +27,7 @@ def selected_pairs(items: list[pytest.Item]) -> list[tuple[str, str]]:
         if getattr(item, "originalname", None) != RUN_TEST or callspec is None:
             continue
         case_name, engine_name = callspec.params["case_name"], callspec.params["engine_name"]
-        if skip_reason(cases()[case_name], ENGINES[engine_name].target) is None:
+        if skip_reason(cases()[case_name], ENGINES[engine_name]) is None:
             pairs.append((case_name, engine_name))
     return pairs
 

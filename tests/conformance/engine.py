@@ -45,6 +45,10 @@ class Engine(Protocol):
     def targets(self) -> dict[str, Any]:
         """The spec's `targets` section that builds what this engine runs."""
 
+    def defaults(self) -> dict[str, Any]:
+        """Entries this engine's target needs in the spec's `defaults` (an image, for a
+        target that runs containers; cases carry none), usually empty."""
+
     def run(self, prepared: Sequence[Prepared]) -> list[Outcome]:
         """Run every prepared case (batched or in parallel as the engine likes), one outcome
         each, in order. Raise AssertionError when the engine itself is missing or broken: that

@@ -42,9 +42,12 @@ class Prepared:
     spec: dict[str, Any]             # the spec as written into the repository
 
 
-def spec_for(case: Case, targets: dict[str, Any], journal: Path) -> dict[str, Any]:
-    """The case's spec with the engine's targets and the probe wired in."""
+def spec_for(case: Case, targets: dict[str, Any], journal: Path,
+             defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The case's spec with the engine's targets (and defaults) and the probe wired in."""
     spec = copy.deepcopy(dict(case.spec))
+    if defaults:
+        spec["defaults"] = {**(spec.get("defaults") or {}), **defaults}
     spec["env"] = {**(spec.get("env") or {}), "CONFORMANCE_JOURNAL": str(journal),
                    "CONFORMANCE_PROBE": str(PROBE)}
     for stage in spec["stages"].values():
@@ -84,14 +87,15 @@ def _build(spec_path: Path, out: Path) -> None:
                              f"{stdout.getvalue()}{stderr.getvalue()}")
 
 
-def prepare(case: Case, engine: str, targets: dict[str, Any], root: Path) -> Prepared:
+def prepare(case: Case, engine: str, targets: dict[str, Any], root: Path,
+            defaults: dict[str, Any] | None = None) -> Prepared:
     """Write, build and commit the case's repository under ``root/<engine>/<case>/``."""
     base = root / engine / case.name
     repo, journal = base / "repo", base / "journal"
     repo.mkdir(parents=True)
     journal.mkdir()
     _git(repo, "init", "-q", "-b", "main")
-    spec = spec_for(case, targets, journal)
+    spec = spec_for(case, targets, journal, defaults)
     (repo / "mlops.yaml").write_bytes(spec_bytes(spec))
     _build(repo / "mlops.yaml", repo)
     for path, text in case.setup_files.items():

@@ -61,7 +61,8 @@ def run_pairs(pairs: Sequence[tuple[str, str]], root: Path) -> Results:
     for case_name, engine_name in pairs:
         engine = ENGINES[engine_name]
         try:  # sequential: building runs the CLI in this process, which swaps sys.stdout
-            prepared = prepare(cases()[case_name], engine_name, engine.targets(), root)
+            prepared = prepare(cases()[case_name], engine_name, engine.targets(), root,
+                               engine.defaults())
         except Exception as exc:  # noqa: BLE001 - reported by that pair's test
             runs[(case_name, engine_name)] = exc
             continue

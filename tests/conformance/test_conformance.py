@@ -20,7 +20,7 @@ from tests.conformance.suite import Results, cases
 @pytest.mark.parametrize("case_name", sorted(cases()))
 def test_case_on_engine(case_name: str, engine_name: str, request: pytest.FixtureRequest) -> None:
     case, engine = cases()[case_name], ENGINES[engine_name]
-    reason = skip_reason(case, engine.target)
+    reason = skip_reason(case, engine)
     if reason is not None:
         pytest.skip(reason)
     gap = KNOWN_GAPS.get((case_name, engine_name))

@@ -66,6 +66,9 @@ class AirflowEngine:
     def targets(self) -> dict[str, Any]:
         return {"airflow": {"version": self.major, "operator": "bash"}}
 
+    def defaults(self) -> dict[str, Any]:
+        return {}
+
     def run(self, prepared: Sequence[Prepared]) -> list[Outcome]:
         from tests.conformance.case import workflow_stages
 

@@ -80,6 +80,9 @@ class DvcEngine:
     def targets(self) -> dict[str, Any]:
         return {"dvc": {}}
 
+    def defaults(self) -> dict[str, Any]:
+        return {}
+
     def _run_one(self, prepared: Prepared) -> Outcome:
         repo = prepared.repo
         tooling.dvc(repo, "init", "-q")

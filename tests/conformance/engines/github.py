@@ -79,6 +79,9 @@ class ActEngine:
     def targets(self) -> dict[str, Any]:
         return {"github": {"runs_on": "ubuntu-24.04"}}
 
+    def defaults(self) -> dict[str, Any]:
+        return {}
+
     def run(self, prepared: Sequence[Prepared]) -> list[Outcome]:
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             return list(pool.map(self._run_one, prepared))

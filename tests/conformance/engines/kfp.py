@@ -75,6 +75,9 @@ class KfpEngine:
     def targets(self) -> dict[str, Any]:
         return {"kubeflow": {}}
 
+    def defaults(self) -> dict[str, Any]:
+        return {"image": IMAGE}
+
     def _run_one(self, item: Prepared) -> Outcome:
         trigger = item.case.trigger
         with tempfile.TemporaryDirectory(prefix="kfp-case-") as tmp:
