@@ -213,6 +213,58 @@ def test_the_platform_document_gives_secrets_user_tmp_deadline_and_gpu_placement
         "accessModes": ["ReadWriteOnce"]}}}
 
 
+def test_a_secret_listed_on_one_stage_reaches_only_that_stage_s_executor() -> None:
+    (plan,) = plans(f"""\
+        version: 1
+        name: scoped
+        defaults: {{image: "{IMAGE}"}}
+        stages:
+          deploy: {{type: deploy, run: "true", secrets: [DEPLOY_KEY]}}
+          train: {{run: "true"}}
+        targets: {{kubeflow: {{}}}}
+        """)
+    executors = rendered(plan)[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert executors["exec-deploy"]["secretAsEnv"][0]["keyToEnv"] == [
+        {"secretKey": "DEPLOY_KEY", "envVar": "DEPLOY_KEY"}]
+    assert "secretAsEnv" not in executors["exec-train"]
+
+
+BOUNDED = f"""\
+version: 1
+name: bounded
+params:
+  epochs: {{default: 3, type: integer, minimum: 1, maximum: 10}}
+  tag: {{default: v1, type: string, pattern: "^v[0-9]+$"}}
+defaults: {{image: "{IMAGE}"}}
+stages:
+  prep: {{run: "true"}}
+  train: {{run: "true", needs: [prep]}}
+  other: {{run: "true"}}
+targets: {{kubeflow: {{}}}}
+"""
+
+
+def test_a_first_task_checks_what_kfp_does_not_and_every_root_stage_waits_for_it(
+        tmp_path: Path) -> None:
+    docs = rendered(plans(BOUNDED)[0])
+    tasks = docs[0]["root"]["dag"]["tasks"]
+    assert tasks["prep"]["dependentTasks"] == tasks["other"]["dependentTasks"] == [
+        render.CHECK_TASK]
+    assert tasks["train"]["dependentTasks"] == ["prep"]
+    assert tasks[render.CHECK_TASK]["cachingOptions"] == {"enableCache": False}
+    for values, code, said in [({"epochs": "50", "tag": "v2"}, 87, "more than the maximum 10"),
+                               ({"epochs": "0", "tag": "v2"}, 87, "less than the minimum 1"),
+                               ({"epochs": "5", "tag": "x"}, 87, "does not match the pattern"),
+                               ({"epochs": "5", "tag": "v7"}, 0, "")]:
+        result = run_task(docs, render.CHECK_TASK, tmp_path, values)
+        assert result.returncode == code, result
+        assert said in result.stderr
+    # Types only (or no schema at all): KFP checks them itself, so no check task.
+    plain = rendered(plans(BOUNDED.replace(", minimum: 1, maximum: 10", "")
+                           .replace(', pattern: "^v[0-9]+$"', ""))[0])
+    assert render.CHECK_TASK not in plain[0]["root"]["dag"]["tasks"]
+
+
 def test_vertex_settings_name_the_accelerator_and_drop_the_workspace() -> None:
     (plan,) = plans(SPEC.replace("kubeflow: {}", "kubeflow: {accelerator: NVIDIA_TESLA_T4, "
                                                  "workspace: null}"))

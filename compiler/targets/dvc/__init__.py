@@ -57,7 +57,7 @@ CAPABILITIES: dict[str, Support] = {
     "matrix": emulated("one DVC stage runs every combination in turn (DVC refuses outputs "
                        "that shards share)"),
     "params": native("a params file in each stage's params (dvc params diff), read when "
-                     "the stage runs"),
+                     "the stage runs; the launcher checks its values against their schemas"),
     "secrets": emulated("the environment dvc repro runs in"),
     "gate": emulated("the stage runner checks it after the command"),
     "schedule": unsupported("DVC runs when you run dvc repro"),

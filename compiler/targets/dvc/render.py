@@ -32,6 +32,7 @@ from typing import Any
 from compiler.envvars import Engine, EnvVar, Secret
 from compiler.plan import Plan, PlanStage
 from compiler.render.encode import Encoded, shell_word, trusted
+from compiler.render.params_check import PARAMS_CHECK, SCHEMAS_VAR, needs_check, schemas_json
 from compiler.render.runner import RUNNER, control_env
 from compiler.render.templating import render as render_template
 from compiler.spec.values import Ref
@@ -83,6 +84,10 @@ def render(plan: Plan) -> list[OutputFile]:
     if plan.params:
         files.append(OutputFile(f"{where}/{scripts.PARAMS_FILE}", render_template(
             "dvc/params.yaml.j2", params=plan.params)))
+    if needs_check(plan.params, checked=()):  # DVC checks nothing of a params file's values
+        files.append(OutputFile(f"{where}/{scripts.PARAMS_SCHEMA_FILE}",
+                                f"export {SCHEMAS_VAR}={shell_word(schemas_json(plan.params))}\n"))
+        files.append(OutputFile(f"{where}/{scripts.PARAMS_CHECK_FILE}", PARAMS_CHECK))
     files += [OutputFile(f"{where}/{scripts.STAGES_DIR}/{name}.sh", text)
               for name, text in stage_files.items()]
     return sorted(files, key=lambda f: f.path)

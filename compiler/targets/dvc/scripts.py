@@ -20,6 +20,8 @@ from __future__ import annotations
 PARAMS_FILE = "params.yaml"
 RUNNER_FILE = "runner.sh"
 LAUNCHER_FILE = "run.sh"
+PARAMS_SCHEMA_FILE = "params_schema.sh"     # compiler.render.params_check: the schemas, as data
+PARAMS_CHECK_FILE = "params_check.py"       # and the fixed check of a run's values
 STAGES_DIR = "stages"
 STAMPS_DIR = "stamps"
 
@@ -95,6 +97,10 @@ if [ -f "$mlops_dir/{PARAMS_FILE}" ]; then
 {PARAMS_READER}MLOPS_PARAMS_SCRIPT
   ) || exit 2
   eval "$mlops_params"
+fi
+if [ -f "$mlops_dir/{PARAMS_SCHEMA_FILE}" ]; then  # a value outside its schema: no stage runs
+  . "$mlops_dir/{PARAMS_SCHEMA_FILE}"
+  python3 "$mlops_dir/{PARAMS_CHECK_FILE}" || exit
 fi
 mlops_combinations=
 mlops_stamp=

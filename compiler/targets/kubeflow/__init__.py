@@ -71,7 +71,8 @@ CAPABILITIES: dict[str, Support] = {
     "gpu": native("accelerator type (targets.kubeflow.accelerator) and count; GPU node "
                   "selector and tolerations on Kubeflow"),
     "matrix": native("ParallelFor over the combinations"),
-    "params": native("typed pipeline inputs with defaults (choices and bounds not enforced)"),
+    "params": native("typed pipeline inputs with defaults; a first task checks choices, "
+                     "bounds and patterns"),
     "secrets": native("secretAsEnv from one Secret (kfp-kubernetes; not on Vertex AI)"),
     "gate": emulated("gate script after the command"),
     "schedule": unsupported("a recurring run or a Vertex AI schedule is made on the server, "

@@ -29,6 +29,7 @@ from typing import Any
 from compiler import __version__
 from compiler.plan import Plan, PlanStage
 from compiler.pods import RUN_AS
+from compiler.render.params_check import needs_check
 from compiler.render.templating import render as render_template
 from compiler.targets.base import OutputFile
 from compiler.targets.kubeflow import NAME, KubeflowSettings
@@ -46,6 +47,10 @@ _SUFFIX: dict[str, Decimal] = {
     "T": Decimal(10**12), "P": Decimal(10**15), "E": Decimal(10**18)}
 _QUANTITY = re.compile(r"\+?([0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
                        r"([KMGTPE]i|[eE][-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)|[numkMGTPE])?")
+CHECK_TASK = "mlops-check-params"
+CHECK_RESOURCES = {"cpu": "100m", "memory": "128Mi", "cores": 0.1, "gigabytes": 0.134217728,
+                   "accelerator": None, "gpu": "0"}
+CHECK_DEADLINE = 300  # seconds: the check reads a few variables
 KILL_GRACE = 10       # seconds the runner's timeout waits before it kills (timeout -k 10)
 DEADLINE_MARGIN = 60  # seconds for the pod to start, the gate and the launcher
 
@@ -97,6 +102,18 @@ def loop_names(plan: Plan) -> dict[str, str]:
             taken.add(name)
             names[stage.name] = name
     return names
+
+
+def check_name(plan: Plan) -> str | None:
+    """The task that checks a run's params before any stage, if KFP would not check them all
+    itself (it checks types only): `mlops-check-params`, made unique like the loops' names."""
+    if not needs_check(plan.params, checked=("type",)):
+        return None
+    taken = {s.dns for s in plan.pipeline_stages} | set(loop_names(plan).values())
+    name = CHECK_TASK
+    while name in taken:
+        name += "-x"
+    return name
 
 
 def component(task: str) -> str:
@@ -172,6 +189,27 @@ def _stage_inputs(plan: Plan, stage: PlanStage, workspace: bool, inside_loop: bo
     return tuple(found)
 
 
+def _add_check(plan: Plan, name: str, root_tasks: list[Task], components: list[dict[str, Any]],
+               executors: list[dict[str, Any]], platform: list[dict[str, Any]]) -> None:
+    """The params check task. It runs in the first stage's image (the check needs python3,
+    as a gate does), never cached (it must see each run's values) and never retried."""
+    params = tuple(Input(p.name, "component", p.name) for p in plan.params)
+    root_tasks.append(Task(name, component(name), (), params, False, None))
+    components.append({"name": component(name), "executor": f"exec-{name}",
+                       "inputs": [(p.name, _TYPES[p.schema["type"]]) for p in plan.params],
+                       "tasks": None})
+    first = plan.pipeline_stages[0]
+    image = first.image or (first.serve.image if first.serve else None)
+    assert image is not None, "the first stage has no image (lint should have said so)"
+    executors.append({"label": f"exec-{name}", "image": image, "command": list(tasks.COMMAND),
+                      "args": [tasks.check_script(plan)] + [
+                          f"{var}={tasks.placeholder(input_name)}"
+                          for var, input_name in tasks.check_arguments(plan)],
+                      "resources": CHECK_RESOURCES})
+    platform.append({"label": f"exec-{name}", "secrets": [], "deadline": CHECK_DEADLINE,
+                     "node_selector": [], "tolerations": []})
+
+
 def _context(plan: Plan) -> dict[str, Any]:
     settings = _settings(plan)
     loops = loop_names(plan)
@@ -183,9 +221,13 @@ def _context(plan: Plan) -> dict[str, Any]:
     components: list[dict[str, Any]] = []
     executors: list[dict[str, Any]] = []
     platform: list[dict[str, Any]] = []
+    check = check_name(plan)
+    if check is not None:
+        _add_check(plan, check, root_tasks, components, executors, platform)
     for stage in plan.pipeline_stages:
         workspace = tasks.runs_in_workspace(plan, stage, settings.workspace is not None)
-        depends = tuple(root_name[n] for n in stage.needs)
+        # A stage with no upstream waits for the params check: a refused run starts nothing.
+        depends = tuple(root_name[n] for n in stage.needs) or ((check,) if check else ())
         inner = Task(stage.dns, component(stage.dns), () if stage.combinations else depends,
                      _stage_inputs(plan, stage, workspace, True), stage.cache, _retry(stage))
         own_inputs = [(name, "STRING") for var, name in tasks.arguments(plan, stage,

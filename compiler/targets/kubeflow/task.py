@@ -32,6 +32,7 @@ from collections.abc import Iterator
 
 from compiler.envvars import Engine, EnvVar, Piece, Secret
 from compiler.plan import Plan, PlanStage
+from compiler.render.params_check import PARAMS_CHECK, SCHEMAS_VAR, schemas_json
 from compiler.render.runner import RUNNER, control_env
 from compiler.spec.values import Ref
 
@@ -122,6 +123,21 @@ def script(plan: Plan, stage: PlanStage, *, native_retries: bool) -> str:
     text = "".join(line + "\n" for line in lines)
     assert _BREAK.search(text) is None, f"stage script of {quote(stage.name)} is not inert"
     return text
+
+
+def check_script(plan: Plan) -> str:
+    """The script of the task that checks a run's params before any stage: the schemas as
+    data, and the fixed check (`compiler.render.params_check`) as the runner's command."""
+    command = "python3 -c " + shlex.quote(PARAMS_CHECK)
+    text = (f"export {SCHEMAS_VAR}={word(schemas_json(plan.params))}\n"
+            f"export MLOPS_RUN={word(command)}\n")
+    assert _BREAK.search(text) is None, "the params check script is not inert"
+    return text
+
+
+def check_arguments(plan: Plan) -> list[tuple[str, str]]:
+    """(variable, component input) of the params check task: the params only."""
+    return [(p.var, p.name) for p in plan.params]
 
 
 def runs_in_workspace(plan: Plan, stage: PlanStage, workspace: bool) -> bool:

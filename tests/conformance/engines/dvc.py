@@ -11,11 +11,10 @@ stage (its shards run in turn inside it), so its status is already the aggregate
 about two seconds and cases mostly wait (sleeps, timeouts), so cases run a few at a time in
 threads, each repository on its own.
 
-Register it with `"dvc": DvcEngine()` in `engines/__init__.py`. Known gaps (to list in
-`known_gaps.py`): `param-above-maximum`, `param-below-minimum`, `param-pattern-mismatch` (DVC
-checks no param schema when a run starts, and has no step before the first stage to refuse
-it), `timeout-each-attempt` (the shared stage runner clears a stage's declared outputs before
-every attempt, so the case's marker file in `out/` does not survive the first one).
+DVC checks no param schema and has no step before the first stage, so the generated launcher
+checks the run's params (`params_check.py`, exit 87) before it starts a stage's command: a
+refused run stops in the first stage DVC starts, and that stage's command never ran, so every
+stage is `not_run`.
 """
 
 from __future__ import annotations
@@ -94,9 +93,14 @@ class DvcEngine:
         ran = _RAN.findall(proc.stdout)
         if proc.returncode != 0 and not ran:
             raise AssertionError(f"{prepared.case.name}: dvc repro started no stage:\n{log}")
-        return Outcome(refused=None,
-                       statuses=statuses(proc.stdout + proc.stderr,
-                                         workflow_stages(prepared.case)),
+        # The launcher checks the run's params before a stage's command (exit 87): a run
+        # whose values are outside their schemas stops at its first stage, running nothing.
+        refused = next((line for line in (proc.stdout + proc.stderr).splitlines()
+                        if line.startswith("mlops params:")), None)
+        stages = workflow_stages(prepared.case)
+        return Outcome(refused=refused,
+                       statuses={stage: "not_run" for stage in stages} if refused else
+                       statuses(proc.stdout + proc.stderr, stages),
                        files=repo, log=log)
 
     def run(self, prepared: Sequence[Prepared]) -> list[Outcome]:

@@ -18,8 +18,8 @@ Run against the conformance branch (merged into a scratch clone, with that hook 
 `capability.py` reading the target registry): 28 of 36 pairs pass, 2 are skipped by the
 capability table (push trigger, stage schedule). The 8 others, for `known_gaps.py`:
 - param-above-maximum, param-below-minimum, param-pattern-mismatch: KFP checks a run's
-  values against their types only (the capability table says bounds and choices are not
-  enforced); a fix is a first task that checks them;
+  values against their types only, so the file's first task (`mlops-check-params`) checks
+  the rest; when it fails, the run is `refused` and no stage starts;
 - secret-scoped-to-stage: kfp.local ignores `secretAsEnv` and gives every task the runner's
   environment; on a cluster each task gets only its own secrets (a local-runner gap);
 - timeout-each-attempt: the stage keeps its "first attempt" marker in a declared output, and
@@ -39,6 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from compiler.targets.kubeflow.render import CHECK_TASK
 from tests import tooling
 from tests.conformance.case import Status, workflow_stages
 from tests.conformance.engine import Outcome, aggregate
@@ -92,6 +93,11 @@ class KfpEngine:
             else:
                 kept.mkdir()
         refused = result["error"] if result["error"] and not result["attempts"] else None
+        if any(task.startswith(CHECK_TASK) and status == "FAILURE"
+               for task, status in result["tasks"]):
+            # the params check task (before every stage) refused the run's values
+            refused = next((line.strip() for line in result["stderr"].splitlines()
+                            if "mlops params:" in line), "the params check failed")
         return Outcome(refused=refused,
                        statuses=statuses(result["tasks"], workflow_stages(item.case)),
                        files=kept,

@@ -68,6 +68,10 @@ MLOPS_PARAMS_SCRIPT
   ) || exit 2
   eval "$mlops_params"
 fi
+if [ -f "$mlops_dir/params_schema.sh" ]; then  # a value outside its schema: no stage runs
+  . "$mlops_dir/params_schema.sh"
+  python3 "$mlops_dir/params_check.py" || exit
+fi
 mlops_combinations=
 mlops_stamp=
 . "$mlops_dir/stages/$mlops_stage.sh"
