@@ -9,6 +9,7 @@ the derived names; a renderer only encodes these for its engine.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -125,6 +126,12 @@ class CompilerPin:
 
     repo: str
     rev: str
+
+    @property
+    def is_commit(self) -> bool:
+        """A full commit SHA: the only kind of pin that cannot move under the workflow
+        (a tag or branch can be moved to other code after review)."""
+        return re.fullmatch(r"[0-9a-f]{40}", self.rev) is not None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ gitpython: `mlops build` stays fast and works on an exported tree too).
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,9 +70,6 @@ def _relative(spec: Path, root: Path) -> str:
         return spec.name
 
 
-_SHA = re.compile(r"[0-9a-f]{40}")
-
-
 def compiler_pin(repository: Path | None) -> CompilerPin | None:
     """The `repo` and `rev` of the repository's pre-commit entry for our hooks, if any.
 
@@ -93,11 +89,6 @@ def compiler_pin(repository: Path | None) -> CompilerPin | None:
                 and isinstance(entry.get("rev"), str):
             return CompilerPin(entry["repo"], entry["rev"])
     return None
-
-
-def is_commit(rev: str) -> bool:
-    """A full commit SHA: the only kind of pin that cannot move under the workflow."""
-    return _SHA.fullmatch(rev) is not None
 
 
 SPEC_NAMES = ("mlops.yaml", "mlops.yml")

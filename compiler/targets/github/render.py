@@ -21,7 +21,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from compiler import __version__
 from compiler.envvars import Engine, Secret
 from compiler.plan import Plan, PlanParam, PlanStage, Scalar
 from compiler.render.gate import GATE_SCRIPT
@@ -156,8 +155,9 @@ def repository_files(plans: Sequence[Plan]) -> list[OutputFile]:
     # fail), as paths from the repository root: the spec's directory prefixes what lives there.
     spec = posixpath.join(first.spec_dir, posixpath.basename(first.spec_path))
     paths = sorted({spec, *(f"{d}/**" for d in _generated_dirs(plans))})
-    text = render_template("github/check.yml.j2", paths=paths, spec=spec,
-                           version=__version__, actions=_ACTIONS, runs_on=settings.runs_on,
+    pin = first.compiler_pin if first.compiler_pin and first.compiler_pin.is_commit else None
+    text = render_template("github/check.yml.j2", paths=paths, spec=spec, pin=pin,
+                           actions=_ACTIONS, runs_on=settings.runs_on,
                            group=f"mlops-check-{first.dns}-{EXPR_REF}")
     return [OutputFile(check_path(first), text)]
 
