@@ -218,7 +218,7 @@ dag = DAG(
     dag_id='mlops_churn_production',
     description='Weekly churn model: ingest, featurize, train, gate on AUC, serve, watch drift.',
     doc_md='Weekly churn model: ingest, featurize, train, gate on AUC, serve, watch drift.\n\n**Approval:** deploy stages require approval in this environment. Airflow has no native approval step: trigger or unpause this DAG only after a human approved the release.\n\nGenerated from `mlops.yaml` by mlops-compiler; do not edit.',
-    schedule='0 3 * * 1',
+    schedule=None,
     start_date=datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc),
     catchup=False,
     max_active_runs=1,
