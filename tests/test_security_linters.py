@@ -3,6 +3,9 @@ hostile specs that lint clean, built as `mlops build` writes them (headers inclu
 
 - bandit on every DAG file: zero findings;
 - yamllint with the committed `.yamllint.yaml` on every YAML file: zero problems;
+- the linters a user's repository already runs, with their default configurations: yamllint
+  (`default`), ruff and flake8 skip our files by the directive each header
+  carries (`# yamllint disable-file`, `# ruff: noqa`, `# flake8: noqa`);
 - zizmor (offline) on every workflow, pedantic too on the hostile sample: zero findings;
 - checkov: GitHub Actions, Kubernetes and Argo Workflows frameworks, zero failed checks beyond
   the justified skip list of test_kubernetes_target.py.
@@ -93,6 +96,21 @@ def test_yamllint_passes_with_the_committed_config(built: Path) -> None:
     proc = tooling._run([tooling.find_tool("yamllint"), "-c", config, "-f", "parsable", "--strict",
                          built])
     assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_users_linters_with_their_defaults_skip_generated_files(built: Path) -> None:
+    yamllint = tooling._run([tooling.find_tool("yamllint"), "-d", "default", "-f", "parsable",
+                             "--strict", "."], cwd=built)
+    assert yamllint.returncode == 0 and yamllint.stdout.strip() == "", yamllint.stdout
+    dags = _files(built, "*.py")
+    # Ruff's defaults (a repository that selects every rule also gets PGH004, which flags the
+    # blanket skip itself: such a repository excludes the generated directories instead).
+    ruff = tooling._run([tooling.find_tool("ruff"), "check", "--isolated", "--no-cache", *dags],
+                        cwd=built)
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
+    flake8 = tooling._run([tooling.find_tool("flake8"), "--isolated", *dags], cwd=built)
+    assert flake8.returncode == 0, flake8.stdout + flake8.stderr
 
 
 @pytest.mark.slow
