@@ -59,3 +59,44 @@ def test_hooks_pass_on_a_good_spec_and_fail_on_a_bad_or_stale_one(
     _git(repo, "add", "-A")
     bad = _try(repo, "mlops-lint", hooks_env)
     assert bad.returncode == 1 and "MLP120 unknown key 'retires'" in bad.stdout
+
+
+MONO_SPEC = """\
+version: 1
+name: {name}
+stages:
+  train:
+    run: mkdir -p model && echo {name} > model/m.txt
+    outputs: [model/]
+targets:
+  github: {{}}
+  airflow: {{}}
+"""
+
+
+@pytest.mark.slow
+def test_hooks_in_a_monorepo_check_only_the_pipelines_a_commit_touches(
+        tmp_path: Path, hooks_env: dict[str, str]) -> None:
+    repo = tmp_path / "mono"
+    for name in ("fraud", "churn"):
+        spec = repo / "pipelines" / name / "mlops.yaml"
+        spec.parent.mkdir(parents=True)
+        spec.write_text(MONO_SPEC.format(name=name))
+    _git(repo, "init", "-q")
+    build = subprocess.run([sys.executable, "-m", "compiler", "build", "--quiet",
+                            "pipelines/fraud/mlops.yaml", "pipelines/churn/mlops.yaml"],
+                           cwd=repo, capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    _git(repo, "add", "-A")
+    for hook in ("mlops-lint", "mlops-check"):
+        result = _try(repo, hook, hooks_env)
+        assert result.returncode == 0, hook + result.stdout + result.stderr
+
+    # a hand edit of one pipeline's generated DAG: the check names that pipeline only
+    dag = repo / "pipelines/churn/airflow/dags/mlops_churn.py"
+    dag.write_text(dag.read_text().replace("echo churn", "echo edited"))
+    _git(repo, "add", "-A")
+    stale = _try(repo, "mlops-check", hooks_env)
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    assert "pipelines/churn" in stale.stdout + stale.stderr
+    assert "pipelines/fraud" not in stale.stdout + stale.stderr
