@@ -132,3 +132,17 @@ def test_lint_imports_no_render_or_git_modules(tmp_path: Path) -> None:
             % str(REPO / "examples/churn/mlops.yaml"))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "0 []", proc.stderr
+
+
+def test_a_clean_lint_says_so_and_a_dirty_one_counts(tmp_path: Path) -> None:
+    clean = run_cli("lint", REPO / "examples/minimal/mlops.yaml")
+    assert clean.code == 0 and clean.out == ""
+    assert clean.err == "mlops: 1 spec checked: no problems found\n"
+    spec = tmp_path / "mlops.yaml"
+    spec.write_text((REPO / "examples/minimal/mlops.yaml").read_text()
+                    .replace("outputs: [model/]", "outputs: [model/]\n    retires: 3"))
+    dirty = run_cli("lint", spec, REPO / "examples/minimal/mlops.yaml")
+    assert dirty.code == 1 and "MLP120" in dirty.out
+    assert dirty.err == "mlops: 2 specs checked: 1 error\n"
+    # machine formats stay exactly the findings
+    assert run_cli("lint", "--format", "json", REPO / "examples/minimal/mlops.yaml").err == ""
