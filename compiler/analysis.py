@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler import lint, source, validate
+from compiler import lint, salvage, source, validate
 from compiler.diagnostics import Diagnostic, finalize, has_errors
 from compiler.errors import UsageError
 from compiler.graph import StageGraph, build
 from compiler.lint.base import LintContext
+from compiler.positions import Locator
 from compiler.validate import Validated
 
 DEFAULT_SPECS = ("mlops.yaml", "mlops.yml")
@@ -81,8 +82,27 @@ def _analyze(raw: bytes, display_path: str, max_size: int, run_lint: bool,
         if run_lint:
             found += lint.run(LintContext(result.validated.spec, result.validated.environments,
                                           result.graph, src.data, src.locator))
+    elif run_lint and isinstance(src.data, dict):
+        found += _the_rest(src.data, src.locator, found)
     result.diagnostics = finalize(found, display_path)
     return result
+
+
+def _the_rest(data: dict[str, object], locator: Locator, found: list[Diagnostic]
+              ) -> list[Diagnostic]:
+    """Graph and rule findings on the stages that passed the schema (`compiler.salvage`)."""
+    broken = salvage.broken_stages(data)
+    if not broken:
+        return []
+    rest = salvage.without(data, broken)
+    validated, problems = validate.validate(rest, locator)
+    if validated is None:
+        return []
+    graph, more = build(validated.spec, locator)
+    more += lint.run(LintContext(validated.spec, validated.environments, graph, rest, locator))
+    seen = {(d.code, d.line, d.column) for d in found}
+    return [d for d in salvage.kept(more, broken, locator)
+            if (d.code, d.line, d.column) not in seen]
 
 
 def find_spec(given: str | None) -> Path:
