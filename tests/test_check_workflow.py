@@ -130,3 +130,50 @@ def test_without_a_pinned_commit_the_workflow_says_how_to_pin(tmp_path: Path) ->
     assert "MLOPS_COMPILER_REPO" not in job["env"]
     install = next(s for s in job["steps"] if s["name"].startswith("Install"))
     assert "full commit SHA" in install["run"] and "exit 1" in install["run"]
+
+
+ACTION_WORKFLOW = """\
+name: our own check
+on: pull_request
+permissions: {{}}
+jobs:
+  check:
+    runs-on: ubuntu-24.04
+    permissions: {{contents: read}}
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+        with: {{persist-credentials: false}}
+      - uses: acme/mlops-compiler@{commit}
+        with:
+          specs: pipelines/fraud/mlops.yaml pipelines/churn/mlops.yaml
+"""
+
+
+@pytest.mark.slow
+def test_the_action_at_the_repository_root_checks_several_specs(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    tmp = tmp_path_factory.mktemp("action")
+    url, commit = _compiler_source(tmp)
+    repo = tmp / "repo"
+    for name in ("fraud", "churn"):
+        spec = repo / "pipelines" / name / "mlops.yaml"
+        spec.parent.mkdir(parents=True)
+        spec.write_text(SPEC.format(name=name))
+    _git(repo, "init", "-q")
+    _build(repo, "pipelines/fraud/mlops.yaml", "pipelines/churn/mlops.yaml")
+    (repo / ".github/workflows/check.yml").write_text(ACTION_WORKFLOW.format(commit=commit))
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "two pipelines, our own check workflow")
+    source = url.removeprefix("file://")
+    local = ["--local-repository", f"acme/mlops-compiler@{commit}={source}"]
+
+    def check() -> act.ActResult:
+        return act.run_workflow(repo, ".github/workflows/check.yml", event="pull_request",
+                                event_payload=PULL_REQUEST, extra_args=local, timeout=900)
+
+    current = check()
+    assert _result(current) == "success", current.log[-6000:]
+    dag = repo / "pipelines/fraud/airflow/dags/mlops_fraud.py"
+    dag.write_text(dag.read_text().replace("echo fraud", "echo edited"))
+    _git(repo, "commit", "-qam", "a hand edit of a generated file")
+    assert _result(check()) == "failure"
