@@ -85,3 +85,32 @@ def test_a_spec_that_fits_renders_nothing_in_lint() -> None:
     smallest = min(limit.maximum for t in TARGETS.values() for limit in t.limits
                    if hasattr(limit, "pattern"))
     assert max(upper_bound(p) for p in plans) <= smallest
+
+
+FILE_LIMITED = sorted(name for name, t in TARGETS.items()
+                      if any(hasattr(limit, "pattern") for limit in t.limits))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", FILE_LIMITED)
+def test_the_largest_spec_that_fits_builds_and_one_block_more_is_refused(
+        target: str, tmp_path: Path) -> None:
+    from benchmarks.largest import STEP, largest, spec_bytes
+
+    fit = largest(target, ceiling=1_000)
+    assert fit.limited and fit.stages >= 50, fit
+    fits, over = tmp_path / "fits" / "mlops.yaml", tmp_path / "over" / "mlops.yaml"
+    for path, n in ((fits, fit.stages), (over, fit.stages + STEP)):
+        path.parent.mkdir()
+        path.write_bytes(spec_bytes(target, n))
+    assert run_cli("lint", fits).code == 0
+    built = run_cli("build", fits, "--out", tmp_path / "fits-out", "--quiet")
+    assert built.code == 0, built.err
+    sizes = [p.stat().st_size for p in (tmp_path / "fits-out").rglob("*") if p.is_file()]
+    limits = [limit.maximum for limit in TARGETS[target].limits if hasattr(limit, "pattern")]
+    assert sizes and max(sizes) <= min(limits)
+    lint = run_cli("lint", over)
+    assert lint.code == 1 and "MLP410" in lint.out, lint.out[-2000:]
+    refused = run_cli("build", over, "--out", tmp_path / "over-out")
+    assert refused.code == 1 and "MLP410" in refused.err
+    assert not (tmp_path / "over-out").exists()
