@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from compiler.diagnostics import Diagnostic, diag, quote
+from compiler.diagnostics import Diagnostic, describe_path, diag, quote
 from compiler.positions import Locator
 from compiler.spec.models import Spec
 
@@ -54,7 +54,7 @@ def _duplicates(spec: Spec, locator: Locator) -> Iterator[Diagnostic]:
 
 
 def _field(where: Loc) -> str:
-    return quote(".".join(str(p) for p in where), limit=100)
+    return describe_path(where)
 
 
 def _nested(spec: Spec, locator: Locator) -> Iterator[Diagnostic]:
