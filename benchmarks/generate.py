@@ -130,6 +130,36 @@ def spec(n: int, name: str = "bench") -> dict[str, Any]:
     }
 
 
+def fanin_spec(n: int, name: str = "fanin") -> dict[str, Any]:
+    """N stages in a fan-in shape: N - 1 independent stages each write one file, and a last
+    stage reads them all. It is the shape where looking up who produces an input, done
+    naively, compares every pair (issue 20, class 9); every target is built from it."""
+    if n < 2:
+        raise ValueError("a fan-in spec has at least 2 stages")
+    stages: dict[str, Any] = {
+        f"part-{i:05d}": {"type": "data", "run": f"python -m bench.part {i} --out parts/{i:05d}.csv",
+                          "outputs": [f"parts/{i:05d}.csv"]}
+        for i in range(n - 1)}
+    stages["combine"] = {"type": "features", "run": "python -m bench.combine parts/",
+                         "inputs": [f"parts/{i:05d}.csv" for i in range(n - 1)],
+                         "outputs": ["combined.parquet"]}
+    return {
+        "version": 1, "name": name,
+        "description": f"A generated fan-in pipeline of {n} stages for benchmarks.",
+        "defaults": {"image": IMAGE},
+        "stages": stages,
+        "environments": {"staging": {"kubernetes": {"namespace": f"{name}-staging"}}},
+        "targets": {"github": {"runs_on": "ubuntu-24.04"},
+                    "airflow": {"version": 3, "operator": "bash"},
+                    "kubernetes": {"namespace": name, "workspace": {"size": "20Gi"}},
+                    "kubeflow": {}, "dvc": {"environment": "staging"}},
+    }
+
+
+def fanin_spec_text(n: int) -> str:
+    return dump(fanin_spec(n))
+
+
 def dump(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120,
                      allow_unicode=True)

@@ -249,11 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer runs and a smaller large build")
     parser.add_argument("--repeat", type=int, help="runs per benchmark (default 5, quick 3)")
-    parser.add_argument("--only", help="comma-separated groups: lint,dvc,build,airflow,diff")
+    parser.add_argument("--only", help="comma-separated groups: lint,dvc,build,fanin,airflow,diff")
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 5)
     large = 2000 if args.quick else 10_000
-    groups = set((args.only or "lint,dvc,build,airflow,diff").split(","))
+    groups = set((args.only or "lint,dvc,build,fanin,airflow,diff").split(","))
     rows: list[Row] = []
 
     def progress(what: str) -> None:
@@ -335,6 +335,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
             rows.append(Row(f"peak memory (RSS), build {large:,}", mem, "", None, "< 1024 MiB",
                             lambda v: v < 1024, unit="MiB"))
+        if "fanin" in groups:
+            progress(f"build of a fan-in pipeline, 1,000 and {large:,} stages")
+            fan = {}
+            for n in (1000, large):
+                fan[n] = work / f"fanin{n}" / "mlops.yaml"
+                fan[n].parent.mkdir()
+                fan[n].write_text(generate.fanin_spec_text(n))
+            out = work / "out-fanin"
+            # Over the engines' size limits a build is refused (exit 1) after rendering and
+            # measuring every file: the time is still the whole render, which is what grows.
+            m = timed_together({
+                "small": Job([*MLOPS, "build", fan[1000], "--out", out / "1k", "-q"], repeat,
+                             ok=(0, 1)),
+                "big": Job([*MLOPS, "build", fan[large], "--out", out / "big", "-q"],
+                           1 if args.quick else repeat, ok=(0, 1)),
+            })
+            shutil.rmtree(out, ignore_errors=True)
+            limit = large / 1000 * 1.1
+            rows.append(Row(f"build, fan-in, {large:,} stages", m["big"], "fan-in, 1,000 stages",
+                            m["small"], f"<= {limit:.1f}x", lambda r, k=limit: r <= k))
         if "airflow" in groups:
             progress("Airflow import of the generated DAG vs dag-factory, 1,000 stages")
             from tests.tooling import airflow_python

@@ -102,9 +102,16 @@ def _overlaps(a: str, b: str) -> bool:
     return a == b or a.startswith(b + "/") or b.startswith(a + "/")
 
 
-def _linked(producer: PlanStage, consumer: PlanStage) -> bool:
-    """A declared input of `consumer` is (in) an output of `producer`: DVC sees that edge."""
-    return any(_overlaps(out, path) for out in producer.outputs for path in consumer.inputs)
+def _inputs(plan: Plan) -> dict[str, PathIndex]:
+    """Each pipeline stage's declared inputs, indexed: a fan-in stage reading the outputs of
+    thousands of stages would otherwise be scanned once per stage it needs."""
+    return {s.name: PathIndex((s.name, path) for path in s.inputs) for s in plan.pipeline_stages}
+
+
+def _linked(producer: PlanStage, consumer_inputs: PathIndex) -> bool:
+    """A declared input of the consumer is (in) an output of `producer`: DVC sees that edge."""
+    return any(next(consumer_inputs.overlapping(out), None) is not None
+               for out in producer.outputs)
 
 
 def _mentioned_params(plan: Plan, stage: PlanStage) -> tuple[str, ...]:
@@ -124,8 +131,9 @@ def _mentioned_params(plan: Plan, stage: PlanStage) -> tuple[str, ...]:
 def _stamped(plan: Plan) -> set[str]:
     """Stages that another one needs with no file between them: DVC orders stages by files
     only, so these write a stamp file that the other depends on."""
+    inputs = _inputs(plan)
     return {need for stage in plan.pipeline_stages for need in stage.needs
-            if not _linked(plan.stage(need), stage)}
+            if not _linked(plan.stage(need), inputs[stage.name])}
 
 
 def _stages(plan: Plan, where: str, stage_files: dict[str, str], stamped: set[str]
@@ -133,6 +141,7 @@ def _stages(plan: Plan, where: str, stage_files: dict[str, str], stamped: set[st
     pipeline = plan.pipeline_stages
     outputs = PathIndex((s.name, out) for s in pipeline for out in s.outputs)
     metrics_files = PathIndex((s.name, s.metrics) for s in pipeline if s.metrics is not None)
+    inputs = _inputs(plan)
     result = []
     for stage in pipeline:
         digest = _digest(stage_files[stage.name])
@@ -146,7 +155,7 @@ def _stages(plan: Plan, where: str, stage_files: dict[str, str], stamped: set[st
             deps=tuple(dict.fromkeys(
                 [p.rstrip("/") for p in stage.inputs] +
                 [f"{where}/{scripts.STAMPS_DIR}/{need}" for need in stage.needs
-                 if not _linked(plan.stage(need), stage)])),
+                 if not _linked(plan.stage(need), inputs[stage.name])])),
             params=_mentioned_params(plan, stage),
             outs=tuple(p.rstrip("/") for p in stage.outputs),
             stamp=stage.name in stamped,

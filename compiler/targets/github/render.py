@@ -15,6 +15,7 @@ that an expression names, never spliced into it.
 
 from __future__ import annotations
 
+import bisect
 import math
 import posixpath
 from collections.abc import Mapping, Sequence
@@ -290,8 +291,11 @@ def _artifact(stage: PlanStage, index: int, output: str) -> _Artifact:
     return _Artifact(base, False, base, output, directory or ".")
 
 
-def _covers(output: str, path: str) -> bool:
-    return path == output or (output.endswith("/") and path.startswith(output))
+def _holds_any(sorted_paths: list[str], directory: str) -> bool:
+    """Some path lies in `directory` (which ends in '/'): the paths that start with it sort
+    together, right after where `directory` itself would go."""
+    at = bisect.bisect_left(sorted_paths, directory)
+    return at < len(sorted_paths) and sorted_paths[at].startswith(directory)
 
 
 def _downloads(plan: Plan, stage: PlanStage) -> tuple[_Artifact, ...]:
@@ -300,10 +304,13 @@ def _downloads(plan: Plan, stage: PlanStage) -> tuple[_Artifact, ...]:
     if stage.scheduled:
         return ()
     # A stage that writes one of our inputs is always a direct upstream (the graph adds that
-    # edge), so looking at `needs` finds them all, in linear time over the plan.
+    # edge), so looking at `needs` finds them all. Inputs are looked up, not scanned: a fan-in
+    # stage reading the outputs of 10,000 stages would otherwise compare every pair.
+    exact = frozenset(stage.inputs)
+    inputs = sorted(stage.inputs)
     for producer in (plan.stage(name) for name in stage.needs):
         for index, output in enumerate(producer.outputs):
-            if any(_covers(output, path) for path in stage.inputs):
+            if output in exact or (output.endswith("/") and _holds_any(inputs, output)):
                 artifact = _artifact(producer, index, output)
                 found.setdefault(artifact.name, artifact)
     return tuple(found.values())
