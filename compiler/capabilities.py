@@ -1,8 +1,10 @@
-"""How each target carries each spec feature: native, emulated (and how), or unsupported.
+"""How each target carries each spec feature: native, emulated (and how), or unsupported;
+and the engine limits each target's files are checked against.
 
 The features are listed here, once; each target declares its support for every one of them
-(`Target.capabilities`, checked by a test). Read by lint (MLP401 warns where no built target can
-carry a feature the spec uses), by `mlops targets`, and printed in the README.
+(`Target.capabilities`, checked by a test) and its engine's limits (`Target.limits`). Read by
+lint (MLP401 warns where no built target can carry a feature the spec uses), by `mlops
+targets`, and printed in the README.
 """
 
 from __future__ import annotations
@@ -48,4 +50,25 @@ def table_text() -> str:
         lines.append(feature)
         lines += [f"  {name:{width}} {t.capabilities[feature].level:12} {t.capabilities[feature].how}"
                   for name, t in TARGETS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _limit_rows() -> list[tuple[str, str, str]]:
+    """(target, what is limited, the documented source) for every declared limit."""
+    return [(name, f"at most {limit.maximum:,} {limit.unit} for {limit.name}", limit.source)
+            for name, t in TARGETS.items() for limit in t.limits]
+
+
+def limits_markdown() -> str:
+    """The engine limits as Markdown: `mlops targets --format markdown` and the README."""
+    lines = ["| target | limit | why |", "|---|---|---|"]
+    lines += [f"| {name} | {what} | {source} |" for name, what, source in _limit_rows()]
+    return "\n".join(lines) + "\n"
+
+
+def limits_text() -> str:
+    width = max(len(name) for name in TARGETS) + 1
+    lines = ["engine limits (mlops build writes nothing over them: MLP410, MLP411)"]
+    lines += [f"  {name:{width}} {what}\n  {'':{width}} ({source})"
+              for name, what, source in _limit_rows()]
     return "\n".join(lines) + "\n"

@@ -1,8 +1,8 @@
-"""Generated parts of the README: the rule table and the capability table."""
+"""Generated parts of the README: the rule table, the capability table, the engine limits."""
 
 from __future__ import annotations
 
-from compiler.capabilities import table_markdown
+from compiler.capabilities import limits_markdown, table_markdown
 
 
 def rules_markdown() -> str:
@@ -14,7 +14,7 @@ def rules_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-SECTIONS = {"rules": rules_markdown, "targets": table_markdown}
+SECTIONS = {"rules": rules_markdown, "targets": table_markdown, "limits": limits_markdown}
 
 
 def refresh(readme: str) -> str:
