@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -25,10 +26,13 @@ def path(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return os.environ["PATH"]
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("sh", "sleep", "rm", "python3", "mkdir", "printf", "echo", "cat", "touch"):
+    for tool in ("sh", "sleep", "rm", "mkdir", "printf", "echo", "cat", "touch"):
         found = shutil.which(tool)
         assert found, tool
         (bin_dir / tool).symlink_to(found)
+    # The interpreter itself, not PATH's python3: that may be a shim script (pyenv) that needs
+    # tools this stripped PATH leaves out.
+    (bin_dir / "python3").symlink_to(os.path.realpath(sys.executable))
     return str(bin_dir)
 
 
