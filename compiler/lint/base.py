@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from compiler.diagnostics import Diagnostic, Severity, diag
@@ -25,6 +25,9 @@ class LintContext:
     graph: StageGraph | None
     data: Any
     locator: Locator
+    # What several rules derive alike (the plans: seconds for a large spec), computed once per
+    # lint run by the first rule that asks (`compiler.lint.limits_common`).
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def specs(self) -> Iterator[tuple[str | None, Spec]]:
         """The base spec (None) and each environment's merged spec."""

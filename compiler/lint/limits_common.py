@@ -15,7 +15,15 @@ def plans_of(context: LintContext) -> tuple[Plan, ...]:
     from a build by the length of the real path.
 
     None while the graph has errors, or while a value cannot be lowered (a cron, a duration
-    or a gate that other rules report): the limits are checked once those are fixed."""
+    or a gate that other rules report): the limits are checked once those are fixed.
+    Lowered once per lint run: every rule that asks gets the same plans."""
+    if "plans" not in context.memo:
+        context.memo["plans"] = _lower(context)
+    plans: tuple[Plan, ...] = context.memo["plans"]
+    return plans
+
+
+def _lower(context: LintContext) -> tuple[Plan, ...]:
     if context.graph is None:
         return ()
     from compiler.plan import lower
