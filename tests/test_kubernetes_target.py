@@ -357,6 +357,37 @@ def test_git_sha_is_an_annotation_and_an_env() -> None:
     assert "MLOPS_GIT_SHA" in next(f.content for f in TARGET.render(plan) if "cronjob" in f.path)
 
 
+def test_the_commit_is_in_no_pod_template_and_every_pod_reads_it() -> None:
+    # A pod template that changed with the commit would roll the server at every `--ref` build
+    # (SPEC.md 5.2): the commit is object metadata and a ConfigMap key, read by configMapKeyRef.
+    churn = REPO / "examples/churn/mlops.yaml"
+    (plain,) = [p for p in _plans(churn.read_bytes(), "mlops.yaml") if p.environment == "staging"]
+    (stamped,) = [p for p in _plans(churn.read_bytes(), "mlops.yaml", git_sha="b" * 40)
+                  if p.environment == "staging"]
+    templates: dict[str, list[Any]] = {}
+    for plan in (plain, stamped):
+        for f in TARGET.render(plan):
+            doc = yaml.safe_load(f.content)
+            pods: list[Any] = []
+            if doc.get("kind") == "Deployment":
+                pods = [doc["spec"]["template"]]
+            elif doc.get("kind") == "CronJob":
+                pods = [doc["spec"]["jobTemplate"]]
+            elif doc.get("kind") == "WorkflowTemplate":
+                pods = [t for t in doc["spec"]["templates"] if "container" in t]
+            for pod in pods:
+                assert "b" * 40 not in json.dumps(pod) and "spec-sha256" not in json.dumps(pod)
+                containers = pod["container"] if "container" in pod else (
+                    pod.get("spec", {}).get("template", pod)["spec"]["containers"][0])
+                (sha,) = [e for e in containers["env"] if e["name"] == "MLOPS_GIT_SHA"]
+                assert sha["valueFrom"]["configMapKeyRef"] == {
+                    "name": "churn-run", "key": "commit", "optional": True}
+            templates.setdefault(f.path, []).append(pods)
+            if f.path.endswith("configmap.yaml"):
+                assert doc["data"].get("commit") == (plan.git_sha or None)
+    assert all(a == b for a, b in templates.values())
+
+
 def test_rendering_is_deterministic() -> None:
     first = {c: TARGET.render(p) for c, p in CASES}
     second = {c: TARGET.render(p) for c, p in reversed(CASES)}

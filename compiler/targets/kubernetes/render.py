@@ -14,7 +14,18 @@ Files, under `<targets.kubernetes.path>/<environment or "default">/`, one per re
 Defaults where the spec says nothing: cpu `500m` and memory `512Mi` (requests = limits, always
 set: SPEC.md 5.5). Every pod runs as UID/GID 65532, non-root, read-only root filesystem, no
 privilege escalation, all capabilities dropped, RuntimeDefault seccomp, `/tmp` an emptyDir.
-See `k8s_scripts.py` for why commands and env values live in the ConfigMap.
+See `scripts.py` for why commands and env values live in the ConfigMap.
+
+The source commit (`build --ref`, SPEC.md section 5.6) is an annotation on every object's own
+metadata, never in a pod template: a Deployment rolls out whenever its pod template changes, so
+a commit there would restart the model server at every build of another commit, with nothing
+changed. A pod learns the commit as `MLOPS_GIT_SHA` from the ConfigMap's `commit` key instead
+(`configMapKeyRef`, optional: without `--ref` the key is absent and so is the variable). The
+kubelet reads it when a pod starts, and a ConfigMap change restarts nothing, so the server's
+pod template is the same bytes at every commit, with and without `--ref`; a pod started later
+(a restart, a scale-up) reads the commit of the build applied last, whose pod template is, by
+then, the same. Argo steps and CronJobs read it the same way: one mechanism for every pod, and
+their templates (which roll nothing, but land in diffs) do not change with the commit either.
 """
 
 from __future__ import annotations
@@ -108,6 +119,7 @@ def _common(plan: Plan) -> dict[str, Any]:
         "run_dir": scripts.RUN_DIR,
         "workspace_dir": scripts.WORKSPACE_DIR,
         "configmap": configmap_name(plan),
+        "git_sha": {"var": scripts.GIT_SHA_VAR, "key": scripts.GIT_SHA_KEY},
         "secret_name": pod.secret_name,
         "node_selector": list(pod.gpu_node_selector),
         "tolerations": list(pod.gpu_tolerations),
@@ -123,8 +135,11 @@ def _image(stage: PlanStage) -> str:
 
 
 def _builtin_env(stage: PlanStage) -> list[tuple[str, str]]:
+    """The built-ins with a literal value, but the commit: every pod reads that one from the
+    ConfigMap (module docstring)."""
     return [(var.name, _k8s_literal(str(var.text))) for var in stage.env
-            if var.origin == "builtin" and var.text is not None]
+            if var.origin == "builtin" and var.text is not None
+            and var.name != scripts.GIT_SHA_VAR]
 
 
 # -------------------------------------------------------------------------- resources
@@ -214,6 +229,8 @@ def _deployment(plan: Plan, stage: PlanStage) -> dict[str, Any]:
         "replicas": None if serve.autoscale else serve.replicas,
         "image": serve.image or _image(stage), "port": serve.port, "health": serve.health,
         "env": _builtin_env(stage),
+        "configmap": configmap_name(plan),
+        "git_sha": {"var": scripts.GIT_SHA_VAR, "key": scripts.GIT_SHA_KEY},
         "cpu": stage.resources.cpu, "memory": stage.resources.memory,
     }
 

@@ -22,6 +22,10 @@ from compiler.spec.values import Ref
 RUN_DIR = "/mlops/run"            # the ConfigMap, mounted read-only
 WORKSPACE_DIR = "/workspace"      # the working directory of every stage
 GATE_KEY = "gate.py"
+# The commit under `build --ref`, read by every pod as MLOPS_GIT_SHA (`render.py`). No stage
+# key can be this one: those end in `.sh` or `.env`.
+GIT_SHA_KEY = "commit"
+GIT_SHA_VAR = "MLOPS_GIT_SHA"
 COMBINATION_VAR = "MLOPS_COMBINATION"  # not MLOPS_MATRIX_*: an axis may be called anything
 
 # The same bytes for every stage and every spec: the stage name comes from MLOPS_STAGE, which
@@ -77,6 +81,8 @@ def configmap_data(plan: Plan) -> list[tuple[str, str]]:
     """ConfigMap keys and texts, sorted by key. Commands are kept byte for byte: `sh FILE`
     runs the same command as `sh -c TEXT`."""
     data = {GATE_KEY: GATE_SCRIPT}
+    if plan.git_sha:
+        data[GIT_SHA_KEY] = plan.git_sha
     for stage in plan.stages:
         data[command_key(stage)] = stage.run if stage.run is not None else NOTHING_TO_RUN
         data[env_key(stage)] = env_file(plan, stage, with_param_defaults=stage.scheduled)
