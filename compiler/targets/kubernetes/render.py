@@ -4,7 +4,7 @@ Files, under `<targets.kubernetes.path>/<environment or "default">/`, one per re
 
 | file | kind |
 |---|---|
-| `configmap.yaml` | ConfigMap `<pipeline>-run`: every stage's command and env file, the gate script |
+| `configmap.yaml` | ConfigMap `<pipeline>-run`: every stage's command and env file, the stage runner, the commit (`--ref`) |
 | `workflowtemplate.yaml` | Argo WorkflowTemplate `<pipeline>`: the DAG of pipeline stages |
 | `cronworkflow.yaml` | Argo CronWorkflow `<pipeline>` (only with `triggers.schedule`) |
 | `cronjob-<stage>.yaml` | CronJob per stage with its own `schedule` |
