@@ -17,6 +17,7 @@ import yaml
 
 from compiler import pipeline
 from compiler.plan import Plan
+from compiler.render.runner import GATE_FAILED
 from compiler.targets import TARGETS
 from compiler.targets.kubernetes import scripts
 from compiler.targets.kubernetes.names import short_name
@@ -299,25 +300,94 @@ def test_hostile_env_and_matrix_values_reach_the_shell_exactly(tmp_path: Path) -
     assert (data_dir / "seeds").read_text() == "1|$(HOME)|{{item}}|"
 
 
-def test_wrapper_runs_the_command_and_fails_on_a_failed_gate(tmp_path: Path) -> None:
+def _evaluate(tmp_path: Path, command: str) -> subprocess.CompletedProcess[str]:
+    """Run churn's gated `evaluate` step as its pod would, with `command` standing in for the
+    real one (python -m churn.evaluate ...) and the gate data as generated."""
     plan = next(p for c, p in CASES if c == "churn/staging")
-    (tmp_path / "metrics.json").write_text('{"auc": 0.9, "calibration_error": 0.01}')
-    cm = _configmap(plan)
-    # stand in for the real command (python -m churn.evaluate ...): keep the gate data as is
-    plan_cm = {**cm, "evaluate.sh": "echo evaluated > evaluated.txt\n"}
     run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    for key, text in plan_cm.items():
+    run_dir.mkdir(exist_ok=True)
+    for key, text in {**_configmap(plan), "evaluate.sh": command}.items():
         (run_dir / key).write_text(text)
     wrapper = scripts.WRAPPER.replace(scripts.RUN_DIR, str(run_dir))
     env = {"PATH": os.environ["PATH"], "MLOPS_STAGE": "evaluate"}
-    ok = subprocess.run(["sh", "-c", wrapper], cwd=tmp_path, env=env, capture_output=True, text=True)
+    return subprocess.run(["sh", "-c", wrapper], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_wrapper_runs_the_command_and_fails_on_a_failed_gate(tmp_path: Path) -> None:
+    write = "echo evaluated > evaluated.txt\necho '{\"auc\": %s, \"calibration_error\": 0.01}' > metrics.json\n"
+    ok = _evaluate(tmp_path, write % "0.9")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert (tmp_path / "evaluated.txt").read_text() == "evaluated\n"
     assert "mlops gate: pass auc" in ok.stdout
-    (tmp_path / "metrics.json").write_text('{"auc": 0.5, "calibration_error": 0.01}')
-    bad = subprocess.run(["sh", "-c", wrapper], cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert bad.returncode != 0 and "FAIL auc" in bad.stdout
+    bad = _evaluate(tmp_path, write % "0.5")
+    assert bad.returncode == GATE_FAILED and "FAIL auc" in bad.stdout
+
+
+def test_a_stale_metrics_file_never_passes_the_gate(tmp_path: Path) -> None:
+    # A retry (or a rerun on the same workspace) finds the last attempt's metrics: the runner
+    # clears them first, so a command that writes none fails the gate instead of passing it.
+    (tmp_path / "metrics.json").write_text('{"auc": 0.9, "calibration_error": 0.01}')
+    stale = _evaluate(tmp_path, "true\n")
+    assert stale.returncode == GATE_FAILED and "cannot read metrics" in stale.stderr
+    assert not (tmp_path / "metrics.json").exists()
+
+
+def test_a_failed_gate_is_never_retried_by_the_engine(tmp_path: Path) -> None:
+    # Argo: retryStrategy.expression; the Job of a CronJob: podFailurePolicy. Both on exit 86.
+    spec = HOSTILE_SPEC.replace("    type: monitor\n", "    type: monitor\n    retries: 2\n"
+                                "    metrics: w.json\n    gate: [\"x >= 1\"]\n").replace(
+        "    run: \"python3 -c 'print(1)'\"\n",
+        "    run: \"python3 -c 'print(1)'\"\n    metrics: m.json\n    gate: [\"x >= 1\"]\n"
+        "    retries: 1\n")
+    (plan,) = _plans(spec.encode(), "gated.yaml")
+    rendered = {f.path.rsplit("/", 1)[-1]: f.content for f in TARGET.render(plan)}
+    docs = {name: yaml.safe_load(text) for name, text in rendered.items()}
+    steps = {t["name"]: t for t in docs["workflowtemplate.yaml"]["spec"]["templates"]}
+    assert steps["run-train"]["retryStrategy"]["expression"] == f'lastRetry.exitCode != "{GATE_FAILED}"'
+    assert "expression" not in steps["run-prep"].get("retryStrategy", {})
+    job = docs["cronjob-watch.yaml"]["spec"]["jobTemplate"]["spec"]
+    assert job["backoffLimit"] == 2
+    assert job["podFailurePolicy"]["rules"] == [{"action": "FailJob", "onExitCodes": {
+        "containerName": "stage", "operator": "In", "values": [GATE_FAILED]}}]
+    (tmp_path / "cronjob.yaml").write_text(rendered["cronjob-watch.yaml"])
+    tooling.kubernetes_validate([tmp_path / "cronjob.yaml"])
+    assert tooling.argo_validate(docs["workflowtemplate.yaml"]) == []
+
+
+TRACKED_SPEC = """\
+version: 1
+name: tracked
+tracking:
+  mlflow: {tracking_uri: "https://mlflow.example/$(X)", experiment: "{{workflow.name}}", token_secret: ML_TOKEN}
+  wandb: {project: tracked}
+stages:
+  train:
+    run: "printf '%s|%s|%s' \\"$MLFLOW_RUN_CONTEXT\\" \\"$WANDB_RUN_GROUP\\" \\"$MLFLOW_TRACKING_URI\\""
+defaults: {image: "ghcr.io/acme/x:1.0"}
+targets:
+  kubernetes: {}
+"""
+
+
+def test_tracking_runs_are_tied_to_the_workflow_run_and_commit(tmp_path: Path) -> None:
+    (plan,) = _plans(TRACKED_SPEC.encode(), "tracked.yaml", git_sha="c" * 40)
+    docs = {f.path.rsplit("/", 1)[-1]: yaml.safe_load(f.content) for f in TARGET.render(plan)}
+    (step,) = [t for t in docs["workflowtemplate.yaml"]["spec"]["templates"] if "container" in t]
+    env = {e["name"]: e.get("valueFrom", e.get("value")) for e in step["container"]["env"]}
+    assert env["MLOPS_RUN_ID"] == {"fieldRef": {
+        "fieldPath": "metadata.labels['workflows.argoproj.io/workflow']"}}
+    assert env["MLFLOW_TRACKING_TOKEN"] == {"secretKeyRef": {"name": "mlops-tracked", "key": "ML_TOKEN"}}
+    assert "MLFLOW_TRACKING_URI" not in env  # spec text: in the ConfigMap's env file
+    # Run the step as its pod would: what Kubernetes would set from the labels and ConfigMap.
+    result = _run_stage(tmp_path, plan, "train", {"MLOPS_RUN_ID": "tracked-x7k2p",
+                                                  "MLOPS_GIT_SHA": "c" * 40,
+                                                  "MLOPS_PIPELINE": "tracked"})
+    assert result.returncode == 0, result.stderr
+    context, group, uri = result.stdout.split("|")
+    tags = json.loads(context)
+    assert tags["mlops.run_id"] == "tracked-x7k2p" and tags["mlflow.source.git.commit"] == "c" * 40
+    assert group == "tracked-tracked-x7k2p" and uri == "https://mlflow.example/$(X)"
 
 
 def test_scheduled_stage_gets_param_defaults_from_the_configmap(tmp_path: Path) -> None:
@@ -355,6 +425,37 @@ def test_git_sha_is_an_annotation_and_an_env() -> None:
         if "metadata" in doc:
             assert doc["metadata"]["annotations"]["mlops.dev/git-sha"] == "a" * 40
     assert "MLOPS_GIT_SHA" in next(f.content for f in TARGET.render(plan) if "cronjob" in f.path)
+
+
+def test_the_commit_is_in_no_pod_template_and_every_pod_reads_it() -> None:
+    # A pod template that changed with the commit would roll the server at every `--ref` build
+    # (SPEC.md 5.2): the commit is object metadata and a ConfigMap key, read by configMapKeyRef.
+    churn = REPO / "examples/churn/mlops.yaml"
+    (plain,) = [p for p in _plans(churn.read_bytes(), "mlops.yaml") if p.environment == "staging"]
+    (stamped,) = [p for p in _plans(churn.read_bytes(), "mlops.yaml", git_sha="b" * 40)
+                  if p.environment == "staging"]
+    templates: dict[str, list[Any]] = {}
+    for plan in (plain, stamped):
+        for f in TARGET.render(plan):
+            doc = yaml.safe_load(f.content)
+            pods: list[Any] = []
+            if doc.get("kind") == "Deployment":
+                pods = [doc["spec"]["template"]]
+            elif doc.get("kind") == "CronJob":
+                pods = [doc["spec"]["jobTemplate"]]
+            elif doc.get("kind") == "WorkflowTemplate":
+                pods = [t for t in doc["spec"]["templates"] if "container" in t]
+            for pod in pods:
+                assert "b" * 40 not in json.dumps(pod) and "spec-sha256" not in json.dumps(pod)
+                containers = pod["container"] if "container" in pod else (
+                    pod.get("spec", {}).get("template", pod)["spec"]["containers"][0])
+                (sha,) = [e for e in containers["env"] if e["name"] == "MLOPS_GIT_SHA"]
+                assert sha["valueFrom"]["configMapKeyRef"] == {
+                    "name": "churn-run", "key": "commit", "optional": True}
+            templates.setdefault(f.path, []).append(pods)
+            if f.path.endswith("configmap.yaml"):
+                assert doc["data"].get("commit") == (plan.git_sha or None)
+    assert all(a == b for a, b in templates.values())
 
 
 def test_rendering_is_deterministic() -> None:

@@ -67,7 +67,7 @@ class KubernetesShortcut(Model):
 CAPABILITIES: dict[str, Support] = {
     "needs": native("Argo DAG dependencies"),
     "inputs/outputs": native("one workspace volume claim for the whole workflow"),
-    "retries": native("Argo retryStrategy with backoff"),
+    "retries": native("Argo retryStrategy with backoff; a CronJob's Job backoffLimit"),
     "timeout": native("activeDeadlineSeconds"),
     "image": native("container image"),
     "resources": native("requests equal to limits"),
@@ -75,7 +75,7 @@ CAPABILITIES: dict[str, Support] = {
     "matrix": native("withItems"),
     "params": native("workflow parameters with enum"),
     "secrets": native("secretKeyRef to one Secret"),
-    "gate": emulated("gate script after the command"),
+    "gate": emulated("the stage runner checks it after the command; never retried"),
     "schedule": native("CronWorkflow schedules"),
     "stage schedule": native("CronJob"),
     "approval": native("Argo suspend step before deploy"),

@@ -60,8 +60,14 @@ def selector(plan: Plan, component: str) -> list[tuple[str, str]]:
 
 
 def trace_annotations(plan: Plan) -> list[tuple[str, str]]:
-    """Traceability (SPEC.md section 5.6): the spec's sha256, and its commit under `--ref`."""
-    result = [("mlops.dev/spec-sha256", plan.spec_sha256)]
+    """Traceability (SPEC.md section 5.6), on object metadata only: the spec the object was
+    generated from (its path relative to the output root, as in the file's header, which
+    `kubectl apply` does not keep), and its commit under `--ref`.
+
+    Never the spec's bytes (a hash of the whole spec would change every file on any edit, even
+    a comment: section 5.2), and never in a pod template (`render.py` says how a pod learns the
+    commit without one), so a build at another commit rolls no workload."""
+    result = [("mlops.dev/spec", plan.spec_path)]
     if plan.git_sha:
         result.append(("mlops.dev/git-sha", plan.git_sha))
     return result

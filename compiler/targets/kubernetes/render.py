@@ -4,7 +4,7 @@ Files, under `<targets.kubernetes.path>/<environment or "default">/`, one per re
 
 | file | kind |
 |---|---|
-| `configmap.yaml` | ConfigMap `<pipeline>-run`: every stage's command and env file, the gate script |
+| `configmap.yaml` | ConfigMap `<pipeline>-run`: every stage's command and env file, the stage runner, the commit (`--ref`) |
 | `workflowtemplate.yaml` | Argo WorkflowTemplate `<pipeline>`: the DAG of pipeline stages |
 | `cronworkflow.yaml` | Argo CronWorkflow `<pipeline>` (only with `triggers.schedule`) |
 | `cronjob-<stage>.yaml` | CronJob per stage with its own `schedule` |
@@ -14,14 +14,28 @@ Files, under `<targets.kubernetes.path>/<environment or "default">/`, one per re
 Defaults where the spec says nothing: cpu `500m` and memory `512Mi` (requests = limits, always
 set: SPEC.md 5.5). Every pod runs as UID/GID 65532, non-root, read-only root filesystem, no
 privilege escalation, all capabilities dropped, RuntimeDefault seccomp, `/tmp` an emptyDir.
-See `k8s_scripts.py` for why commands and env values live in the ConfigMap.
+See `scripts.py` for why commands and env values live in the ConfigMap.
+
+The source commit (`build --ref`, SPEC.md section 5.6) is an annotation on every object's own
+metadata, never in a pod template: a Deployment rolls out whenever its pod template changes, so
+a commit there would restart the model server at every build of another commit, with nothing
+changed. A pod learns the commit as `MLOPS_GIT_SHA` from the ConfigMap's `commit` key instead
+(`configMapKeyRef`, optional: without `--ref` the key is absent and so is the variable). The
+kubelet reads it when a pod starts, and a ConfigMap change restarts nothing, so the server's
+pod template is the same bytes at every commit, with and without `--ref`; a pod started later
+(a restart, a scale-up) reads the commit of the build applied last, whose pod template is, by
+then, the same. Argo steps and CronJobs read it the same way: one mechanism for every pod, and
+their templates (which roll nothing, but land in diffs) do not change with the commit either.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, Optional
 
+from compiler.envvars import Secret
 from compiler.plan import Plan, PlanStage
+from compiler.render.runner import GATE_FAILED
 from compiler.render.templating import render as render_template
 from compiler.spec.params import env_text
 from compiler.targets.base import OutputFile
@@ -31,6 +45,27 @@ from compiler.targets.kubernetes.names import configmap_name, template_name
 from compiler.targets.kubernetes import scripts
 
 APPROVE_TEMPLATE = "approve"
+# MLOPS_RUN_ID, read with the Downward API from a label that the engine's controller puts on
+# every pod of a run: the Workflow's name (Argo; every step and retry of the run shares it, and
+# `argo get NAME` finds the run), or the Job's name (a CronJob's run, shared by its retries).
+# A fieldRef, not a `{{workflow.uid}}` value: no Argo expression in an env value at all.
+ARGO_RUN_ID = "metadata.labels['workflows.argoproj.io/workflow']"
+JOB_RUN_ID = "metadata.labels['batch.kubernetes.io/job-name']"
+# Argo retries a step only while this holds: a failed gate is a verdict, never retried.
+NOT_A_FAILED_GATE = f'lastRetry.exitCode != "{GATE_FAILED}"'
+
+Pod = Literal["step", "job", "server"]
+
+
+@dataclass(frozen=True)
+class PodEnv:
+    """One entry of a container's `env`: exactly one of the sources is set."""
+
+    name: str
+    value: Optional[str] = None     # compiler-made text (or Argo expressions of ours)
+    field: Optional[str] = None     # a Downward API fieldPath
+    secret: Optional[str] = None    # a key of the pipeline's Secret
+    config: Optional[str] = None    # an optional key of the pipeline's ConfigMap
 
 
 def _k8s_literal(text: str) -> str:
@@ -87,6 +122,11 @@ def param_annotation(param: str) -> str:
     return f"mlops.dev/param-{param}"
 
 
+def param_field(param: str) -> str:
+    """The Downward API field of that annotation."""
+    return f"metadata.annotations['{param_annotation(param)}']"
+
+
 def approval_task(plan: Plan, stage: PlanStage) -> str:
     """`approve-<stage>`, made unique if a stage already has that name (deterministically)."""
     taken = {s.dns for s in plan.stages}
@@ -122,12 +162,37 @@ def _image(stage: PlanStage) -> str:
     return image
 
 
-def _builtin_env(stage: PlanStage) -> list[tuple[str, str]]:
-    return [(var.name, _k8s_literal(str(var.text))) for var in stage.env
-            if var.origin == "builtin" and var.text is not None]
-
-
-# -------------------------------------------------------------------------- resources
+def _pod_env(plan: Plan, stage: PlanStage, pod: Pod) -> list[PodEnv]:
+    """The variables that the manifest sets, in the plan's order (a step's matrix combination
+    after the built-ins); the rest, spec text, are in the stage's env file
+    (`scripts.in_env_file`). The commit comes from the ConfigMap (module docstring), the run id
+    from the engine. A server gets the built-ins only: it runs the image's own entrypoint, not
+    a pipeline run."""
+    builtins: list[PodEnv] = []
+    rest: list[PodEnv] = []
+    params = {p.var: p.name for p in plan.params}
+    for var in stage.env:
+        if var.name == scripts.GIT_SHA_VAR:
+            builtins.append(PodEnv(var.name, config=scripts.GIT_SHA_KEY))
+        elif var.name == scripts.RUN_ID_VAR:
+            if pod == "step":
+                builtins.append(PodEnv(var.name, field=ARGO_RUN_ID))
+            elif pod == "job":
+                builtins.append(PodEnv(var.name, field=JOB_RUN_ID))
+        elif var.origin == "builtin":
+            if var.text is not None:
+                builtins.append(PodEnv(var.name, value=_k8s_literal(var.text)))
+        elif pod == "server":
+            continue
+        elif var.origin == "param":
+            if pod == "step":  # a CronJob's env file sets the defaults
+                rest.append(PodEnv(var.name, field=param_field(params[var.name])))
+        elif len(var.pieces) == 1 and isinstance(var.pieces[0], Secret):
+            rest.append(PodEnv(var.name, secret=var.pieces[0].name))
+    if pod == "step" and stage.combinations:
+        builtins.append(PodEnv(scripts.COMBINATION_VAR,
+                               value="{{inputs.parameters.combination}}"))
+    return builtins + rest
 
 
 def _configmap(plan: Plan) -> dict[str, Any]:
@@ -143,8 +208,6 @@ def _workflow(plan: Plan) -> dict[str, Any]:
     # `$`), never in a `fieldRef`, so a run-time value reaches the stage byte for byte.
     param_annotations = [(param_annotation(p.name), f"{{{{workflow.parameters.{p.name}}}}}")
                          for p in plan.params]
-    param_env = [(p.var, f"metadata.annotations['{param_annotation(p.name)}']")
-                 for p in plan.params]
     tasks: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
     for stage in stages:
@@ -159,16 +222,14 @@ def _workflow(plan: Plan) -> dict[str, Any]:
         tasks.append({"name": stage.dns, "template": stage_template(stage),
                       "dependencies": dependencies,
                       "with_items": [str(c.index) for c in combos] if combos else None})
-        env = _builtin_env(stage)
-        if combos:
-            env.append((scripts.COMBINATION_VAR, "{{inputs.parameters.combination}}"))
         steps.append({
             "template": stage_template(stage), "matrix": bool(combos),
-            "image": _image(stage), "env": env, "param_env": param_env,
-            "annotations": param_annotations, "secrets": list(stage.secrets),
+            "image": _image(stage), "env": _pod_env(plan, stage, "step"),
+            "annotations": param_annotations,
             "cpu": stage.resources.cpu, "memory": stage.resources.memory,
             "gpu": stage.resources.gpu, "retries": stage.policy.retries,
             "retry_delay": f"{stage.policy.retry_delay}s" if stage.policy.retry_delay else None,
+            "retry_when": NOT_A_FAILED_GATE if stage.gate is not None else None,
             "timeout": stage.policy.timeout,
         })
     return {
@@ -196,9 +257,11 @@ def _cronjob(plan: Plan, stage: PlanStage) -> dict[str, Any]:
         **_common(plan),
         "meta": _meta(plan, names.resource_name(plan, stage.dns, names.CRONJOB_LIMIT), stage.dns),
         "schedule": stage.schedule, "image": _image(stage),
-        "env": _builtin_env(stage), "secrets": list(stage.secrets),
+        "env": _pod_env(plan, stage, "job"),
         "cpu": stage.resources.cpu, "memory": stage.resources.memory,
         "gpu": stage.resources.gpu, "retries": stage.policy.retries,
+        # The Job retries a failed pod, but never one whose gate failed.
+        "gate_failed": GATE_FAILED if stage.gate is not None and stage.policy.retries else None,
         "timeout": stage.policy.timeout,
     }
 
@@ -213,7 +276,8 @@ def _deployment(plan: Plan, stage: PlanStage) -> dict[str, Any]:
         # every apply.
         "replicas": None if serve.autoscale else serve.replicas,
         "image": serve.image or _image(stage), "port": serve.port, "health": serve.health,
-        "env": _builtin_env(stage),
+        "env": _pod_env(plan, stage, "server"),
+        "configmap": configmap_name(plan), "secret_name": plan.pod.secret_name,
         "cpu": stage.resources.cpu, "memory": stage.resources.memory,
     }
 

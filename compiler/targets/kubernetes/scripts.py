@@ -1,37 +1,50 @@
-"""What a Kubernetes pod runs: one fixed wrapper, and per stage a command and an env file that
-travel in a ConfigMap.
+"""What a Kubernetes pod runs: one fixed wrapper, the shared stage runner
+(`compiler.render.runner`), and per stage a command and an env file, all in a ConfigMap.
 
 Why a ConfigMap (SPEC.md section 5): Kubernetes expands `$(VAR)` in `command`, `args` and `env`
 values, and Argo substitutes `{{...}}` anywhere in a workflow. ConfigMap data is neither, so
-every spec string (command, env values, matrix values, gate data, param defaults of a CronJob)
-goes there, and the manifests that Argo or the kubelet interpret hold only compiler-made text.
+every spec string (command, env values, matrix values, gate data, paths to clear, param
+defaults of a CronJob, tracking settings) goes there, and the manifests that Argo or the kubelet
+interpret hold only compiler-made text.
 
 The env file is shell that the wrapper sources: every spec literal in it is one shell word
 (`shell_word`), and a `${params.X}` / `${matrix.Y}` reference becomes `"${MLOPS_PARAM_X}"`, read
-from the environment at run time. So the file is data, never spec text evaluated as code.
+from the environment at run time. So the file is data, never spec text evaluated as code. The
+wrapper then runs the runner with `MLOPS_RUN_FILE` naming the stage's command file: the runner
+clears the stage's declared outputs and metrics, gives it a writable `HOME`, adds the tracking
+tags (from `MLOPS_RUN_ID` and `MLOPS_GIT_SHA`, set in the manifest) and checks the gate, exiting
+`GATE_FAILED` when it fails. Retries and the per-attempt timeout stay with the engine (Argo's
+`retryStrategy` and `activeDeadlineSeconds`, the Job's `backoffLimit` and the pod's
+`activeDeadlineSeconds`), each told never to retry a failed gate.
 """
 
 from __future__ import annotations
 
-from compiler.envvars import Piece
+from compiler.envvars import Engine, EnvVar, Piece, Secret
 from compiler.plan import Plan, PlanStage
 from compiler.render.encode import shell_word
-from compiler.render.gate import GATE_SCRIPT
+from compiler.render.runner import RUNNER, control_env
 from compiler.spec.values import Ref
 
 RUN_DIR = "/mlops/run"            # the ConfigMap, mounted read-only
 WORKSPACE_DIR = "/workspace"      # the working directory of every stage
-GATE_KEY = "gate.py"
+RUNNER_KEY = "_runner.sh"       # stage keys start with a letter: no stage has this key
+# The commit under `build --ref`, read by every pod as MLOPS_GIT_SHA (`render.py`). No stage
+# key can be this one: those end in `.sh` or `.env`.
+GIT_SHA_KEY = "commit"
+GIT_SHA_VAR = "MLOPS_GIT_SHA"
+RUN_ID_VAR = "MLOPS_RUN_ID"
 COMBINATION_VAR = "MLOPS_COMBINATION"  # not MLOPS_MATRIX_*: an axis may be called anything
 
 # The same bytes for every stage and every spec: the stage name comes from MLOPS_STAGE, which
 # the manifest sets to a validated name. No `$(` and no `{{` in it, so neither Kubernetes nor
-# Argo changes it. A failed command or a failed gate fails the step (`set -e`).
+# Argo changes it. The runner's exit status is the step's (a failed gate: GATE_FAILED).
 WRAPPER = f"""\
 set -eu
 . "{RUN_DIR}/$MLOPS_STAGE.env"
-sh "{RUN_DIR}/$MLOPS_STAGE.sh"
-if [ -n "${{MLOPS_GATES:-}}" ]; then python3 "{RUN_DIR}/{GATE_KEY}"; fi
+MLOPS_RUN_FILE="{RUN_DIR}/$MLOPS_STAGE.sh"
+export MLOPS_RUN_FILE
+exec sh "{RUN_DIR}/{RUNNER_KEY}"
 """
 
 # A deploy stage with only `serve` has nothing to run in the pipeline: its step keeps the DAG's
@@ -54,10 +67,18 @@ def _shell_value(pieces: tuple[Piece, ...]) -> str:
                    for p in pieces if isinstance(p, (str, Ref)))
 
 
+def in_env_file(var: EnvVar) -> bool:
+    """Whether the env file sets this variable: spec text (the spec's env, tracking settings,
+    gate data); built-ins, params, secrets and engine values come from the manifest."""
+    return var.origin in ("spec", "tracking", "gate") \
+        and not any(isinstance(p, (Secret, Engine)) for p in var.pieces)
+
+
 def env_file(plan: Plan, stage: PlanStage, with_param_defaults: bool) -> str:
     """The stage's environment as `export` lines, in dependency order: params (CronJobs only:
     Argo passes them as workflow parameters), the matrix combination, the spec's env (which may
-    read both), then the gate's data."""
+    read both), the gate's data, then the runner's settings (what to clear before the command;
+    retries and timeouts are the engine's)."""
     lines: list[str] = []
     if with_param_defaults:
         lines += [f"export {p.var}={shell_word(p.default_text)}" for p in plan.params]
@@ -69,16 +90,19 @@ def env_file(plan: Plan, stage: PlanStage, with_param_defaults: bool) -> str:
         lines.append(f'  *) echo "mlops: no matrix combination ${COMBINATION_VAR}" >&2; exit 2 ;;')
         lines.append("esac")
     lines += [f"export {var.name}={_shell_value(var.pieces)}" for var in stage.env
-              if var.origin in ("spec", "gate")]
+              if in_env_file(var)]
+    lines += [f"export {name}={shell_word(value)}"
+              for name, value in control_env(stage, retries=False, timeout=False)]
     return "".join(line + "\n" for line in lines)
 
 
 def configmap_data(plan: Plan) -> list[tuple[str, str]]:
-    """ConfigMap keys and texts, sorted by key. Commands are kept byte for byte: `sh FILE`
-    runs the same command as `sh -c TEXT`."""
-    data = {GATE_KEY: GATE_SCRIPT}
+    """ConfigMap keys and texts, sorted by key. Commands are kept byte for byte: the runner's
+    `sh FILE` runs the same command as `sh -c TEXT`."""
+    data = {RUNNER_KEY: RUNNER}
+    if plan.git_sha:
+        data[GIT_SHA_KEY] = plan.git_sha
     for stage in plan.stages:
         data[command_key(stage)] = stage.run if stage.run is not None else NOTHING_TO_RUN
         data[env_key(stage)] = env_file(plan, stage, with_param_defaults=stage.scheduled)
     return sorted(data.items())
-
