@@ -8,7 +8,6 @@ from __future__ import annotations
 import ast
 import json
 import math
-import shlex
 import shutil
 import subprocess
 import tempfile
@@ -22,7 +21,8 @@ import yaml
 from compiler import pipeline
 from compiler.analysis import Analysis
 from compiler.plan import Plan
-from compiler.render.gate import GATE_SCRIPT
+from compiler.envvars import gates_json
+from compiler.render.runner import RUNNER
 from compiler.targets import TARGETS
 from compiler.targets.airflow.names import dag_path, file_stem, task_ids
 from tests import tooling
@@ -469,13 +469,16 @@ def test_pods_are_hardened_and_valid(major: int, examples_dir: Path, tmp_path: P
         for var in stage.env:
             if var.origin == "spec" and var.text is not None:
                 assert env[var.name]["value"].replace("$$", "$") == var.text
-        for name in stage.secrets:
-            assert env[name]["valueFrom"]["secretKeyRef"]["key"] == name
-            assert "value" not in env[name]
-        # Kubernetes reduces `$$` to `$`: the shell gets the command as written
-        script = container["args"][0].replace("$$", "$")
-        assert script == (f"sh -c {shlex.quote(stage.run or '')} && exec python3 -c "
-                          f"{shlex.quote(GATE_SCRIPT)}" if stage.gate else stage.run)
+        for var in stage.env:
+            if var.origin == "secret":
+                assert env[var.name]["valueFrom"]["secretKeyRef"]["key"] == var.name
+                assert "value" not in env[var.name]
+        # Kubernetes reduces `$$` to `$`: the shell gets the runner and the command as written
+        assert container["args"] == [RUNNER.replace("$", "$$")]
+        assert env["MLOPS_RUN"]["value"].replace("$$", "$") == stage.run
+        assert "MLOPS_RUN_ID" not in env  # the run's id, set when a run builds its pod
+        assert (env["MLOPS_GATES"]["value"].replace("$$", "$") == gates_json(stage.gate)
+                if stage.gate else "MLOPS_GATES" not in env)
     for index, pod in enumerate(pods.values()):
         (tmp_path / f"pod-{index}.yaml").write_text(yaml.safe_dump(pod))
     tooling.kubernetes_validate(sorted(tmp_path.glob("pod-*.yaml")))
