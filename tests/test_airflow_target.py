@@ -186,7 +186,7 @@ def _operator_calls(content: str) -> list[dict[str, Any]]:
     for node in ast.walk(ast.parse(content)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_task":
             calls.append({k.arg: ast.literal_eval(k.value) for k in node.keywords
-                          if k.arg in ("task_id", "run", "image", "secret_names")})
+                          if k.arg in ("task_id", "run", "image", "secrets")})
     return calls
 
 
