@@ -513,8 +513,8 @@ def test_pods_are_hardened_and_valid(major: int, examples_dir: Path, tmp_path: P
 
 
 # A pod task's run without a cluster: the provider's execute() reports the runner's exit 86
-# as a skip (skip_on_exit_code), which our operator must turn into a failure without retries;
-# a run's pod carries the run's id and params.
+# as a skip (skip_on_exit_code), which our operator must turn into a failure, without retries
+# when the stage has a gate; a run's pod carries the run's id and params.
 POD_RUN_SCRIPT = """\
 import json, sys, types
 try:
@@ -532,11 +532,12 @@ task = bag.dags["mlops_podrun"].get_task("evaluate")
 def exit_86(self, context):
     raise AirflowSkipException("Pod p returned exit code 86. Skipping.")
 KubernetesPodOperator.execute = exit_86
-try:
-    task.execute({})
-    raised = None
-except Exception as exc:
-    raised = type(exc).__name__
+raised = {}
+for name in ("evaluate", "report"):
+    try:
+        bag.dags["mlops_podrun"].get_task(name).execute({})
+    except Exception as exc:
+        raised[name] = type(exc).__name__
 ti = types.SimpleNamespace(dag_id=task.dag_id, task_id=task.task_id, map_index=-1, try_number=1)
 context = {"params": {"lr": "{{ run_id }} $(id)"}, "run_id": "manual__2024-01-01T00:00:00+00:00",
            "ti": ti, "dag": task.dag}
@@ -556,6 +557,7 @@ stages:
     retries: 2
     metrics: m.json
     gate: ["auc >= 0.5"]
+  report: {run: "exit 86", image: "x:1", needs: [evaluate], retries: 1}
 targets: {airflow: {operator: kubernetes}}
 """
 
@@ -575,7 +577,9 @@ def test_pod_gate_failure_is_final_and_runs_carry_their_id(major: int, tmp_path:
     assert proc.returncode == 0 and lines, proc.stderr[-6000:]
     result = json.loads(lines[-1][len("@@RUN@@ "):])
     assert result["errors"] == {}
-    assert result["retries"] == 2 and result["raised"] == "AirflowFailException"
+    # exit 86 is the gate's verdict only where there is a gate: elsewhere a retried failure
+    assert result["retries"] == 2
+    assert result["raised"] == {"evaluate": "AirflowFailException", "report": "RuntimeError"}
     env = result["env"]  # values as Kubernetes reads them: `$$` is one `$`
     assert env["MLOPS_RUN_ID"] == "manual__2024-01-01T00:00:00+00:00"
     assert env["MLOPS_PARAM_LR"] == "{{ run_id }} $$(id)"

@@ -12,7 +12,7 @@ the stage's environment from the plan plus the runner's settings: the command (M
 paths to clear first (MLOPS_CLEAN) and the gate's data. Airflow retries and bounds attempts
 itself (`retries`, `retry_delay`, `execution_timeout`), so the runner does neither; a failed
 gate (the runner's exit GATE_FAILED) fails the task with AirflowFailException, which Airflow
-never retries. MLOPS_RUN_ID is the run's `run_id`, read from the task's context when it runs;
+never retries (a stage without a gate that exits so fails like any other, and is retried). MLOPS_RUN_ID is the run's `run_id`, read from the task's context when it runs;
 MLOPS_GIT_SHA is set only when `build --ref` stamped a commit.
 
 Spec strings reach the file only as Python literals, and the generated operators declare no

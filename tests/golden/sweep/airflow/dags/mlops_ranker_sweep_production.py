@@ -190,10 +190,13 @@ def _run_environment(recipe: dict[str, Any], context: Any) -> dict[str, str]:
     return _environment(recipe, context["params"], str(context["run_id"]))
 
 
-def _gate_failed(exc: BaseException) -> AirflowFailException:
-    """The runner exited GATE_FAILED (reported by the operator as a skip): the gate's verdict
-    on this run's metrics, so the task fails without retries."""
-    return AirflowFailException(f"the stage's gate failed (exit {GATE_FAILED}): {exc}")
+def _exit_gate_failed(env: dict[str, Any], exc: BaseException) -> Exception:
+    """What the runner's exit GATE_FAILED (reported by the operator as a skip) means. With a
+    gate (MLOPS_GATES), the gate's verdict on this run's metrics: the task fails without
+    retries. Without one, the command itself exited so: a failure like any other, retried."""
+    if "MLOPS_GATES" in env:
+        return AirflowFailException(f"the stage's gate failed (exit {GATE_FAILED}): {exc}")
+    return RuntimeError(f"the stage's command failed with exit {GATE_FAILED}: {exc}")
 
 
 # Environment entries every task of this file shares; each task adds its own (`env=`).
@@ -281,7 +284,7 @@ class MlopsPodOperator(KubernetesPodOperator):
         try:
             return super().execute(context)
         except AirflowSkipException as exc:  # the runner exited GATE_FAILED
-            raise _gate_failed(exc) from None
+            raise _exit_gate_failed(self.mlops_env, exc) from None
 
 
 POD_RUNNER = _k8s_text(RUNNER)
@@ -346,7 +349,7 @@ def _task(dag: DAG, *, task_id: str, run: str, env: dict[str, Any],
         get_logs=True,
         do_xcom_push=False,
         on_finish_action="delete_pod",
-        skip_on_exit_code=GATE_FAILED,  # turned into AirflowFailException by execute()
+        skip_on_exit_code=GATE_FAILED,  # a failure, never a skip: see execute()
         **_task_kwargs(retries, retry_delay, timeout),
     )
     task.mlops_env = {**BASE_ENV, **env}
