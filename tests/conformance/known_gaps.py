@@ -32,19 +32,11 @@ _ATTEMPT_TIMEOUT = (
     "wrapper's retry loop bounds no single attempt, so an attempt past the timeout runs on. "
     "Fix: bound each attempt in the wrapper (e.g. coreutils `timeout` around `sh -c`) and keep "
     "timeout-minutes as the outer limit")
-_GATE_RETRIED = (
-    "airflow: the gate check runs inside the task's shell command, so a failed gate fails the "
-    "task and Airflow retries command and gate. Fix: report a failed gate as "
-    "AirflowFailException (no retry), e.g. from a distinct exit code of the gate script")
 _STALE_METRICS = (
     "the gate reads whatever metrics file is in the working directory; nothing removes the "
     "stage's metrics (or declared outputs) before its command runs, so a file from an earlier "
     "run (or committed) passes the gate. Fix: the runtime deletes the metrics file before the "
     "command, on every target")
-_SCOPED_SECRET = (
-    "airflow (bash): tasks get the whole worker environment (append_env=True), so a secret "
-    "listed on one stage is visible to every task of the worker. Fix: drop from each task's "
-    "environment the spec's secret names that its stage does not list")
 _LOCAL_SECRETS = (
     "kfp.local (the engine here, not the file): the local runner ignores kfp-kubernetes' "
     "secretAsEnv and gives every task the runner's whole environment, so a secret listed on one "
@@ -59,12 +51,6 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("param-below-minimum", "github"): _PARAM_SCHEMA,
     ("param-pattern-mismatch", "github"): _PARAM_SCHEMA,
     ("timeout-each-attempt", "github"): _ATTEMPT_TIMEOUT,
-    ("gate-never-retried", "airflow3"): _GATE_RETRIED,
-    ("gate-never-retried", "airflow2"): _GATE_RETRIED,
     ("gate-stale-metrics", "github"): _STALE_METRICS,
-    ("gate-stale-metrics", "airflow3"): _STALE_METRICS,
-    ("gate-stale-metrics", "airflow2"): _STALE_METRICS,
-    ("secret-scoped-to-stage", "airflow3"): _SCOPED_SECRET,
-    ("secret-scoped-to-stage", "airflow2"): _SCOPED_SECRET,
     ("secret-scoped-to-stage", "kfp"): _LOCAL_SECRETS,
 }
