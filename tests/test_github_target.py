@@ -15,8 +15,10 @@ import yaml
 from compiler.analysis import analyze
 from compiler import pipeline
 from compiler.plan import Plan
+from compiler.render.params_check import PARAMS_CHECK
 from compiler.render.runner import RUNNER
 from compiler.targets import TARGETS
+from compiler.targets.github.render import CHECK_JOB
 from tests import tooling
 
 REPO = Path(__file__).resolve().parent.parent
@@ -141,15 +143,19 @@ def test_jobs_needs_equal_the_plan_graph(spec: Path) -> None:
     for plan in plans_of(spec.read_bytes()):
         workflow = load(TARGETS["github"].render(plan)[0].content)
         jobs = workflow["jobs"]
+        check = jobs.pop(CHECK_JOB, None)  # the params check, first: every root job needs it
         assert list(jobs) == [s.name for s in plan.pipeline_stages]
-        edges = {(need, job) for job, body in jobs.items() for need in body.get("needs", [])}
+        edges = {(need, job) for job, body in jobs.items() for need in body.get("needs", [])
+                 if need != CHECK_JOB}
         pipeline = {s.name for s in plan.pipeline_stages}
         assert edges == {(a, b) for a, b in analysis.graph.edges() if b in pipeline}
+        roots = {job for job, body in jobs.items() if CHECK_JOB in body.get("needs", [])}
+        assert roots == ({s.name for s in plan.pipeline_stages if not s.needs} if check else set())
         for stage in plan.scheduled_stages:
             name = f"mlops-{plan.dns}-{stage.dns}{plan.suffix}.yml"
             other = next(f for f in TARGETS["github"].render(plan) if f.path.endswith(name))
             scheduled = load(other.content)
-            assert list(scheduled["jobs"]) == [stage.name]
+            assert list(scheduled["jobs"]) == ([CHECK_JOB] if check else []) + [stage.name]
             assert scheduled["on"]["schedule"] == [{"cron": stage.schedule}]
 
 
@@ -197,8 +203,9 @@ def test_jobs_are_least_privilege_and_pinned() -> None:
         for path, text in render_all(plans_of(spec.read_bytes())).items():
             workflow = load(text)
             assert workflow["permissions"] == {}, path
-            for job in workflow["jobs"].values():
-                assert job["permissions"] == {"contents": "read"}, path
+            for job_id, job in workflow["jobs"].items():
+                # the params check reads nothing: no token at all
+                assert job["permissions"] == ({} if job_id == CHECK_JOB else {"contents": "read"}), path
                 for entry in job["steps"]:
                     if "uses" in entry:
                         assert re.fullmatch(r"[a-z-]+/[a-z-]+@[0-9a-f]{40}", entry["uses"])
@@ -346,6 +353,40 @@ def test_the_run_step_fails_on_a_failed_gate_and_stale_metrics_never_pass(
     env["MLOPS_RUN"] = '[ -z "$METRICS" ] || printf %s "$METRICS" > m.json'
     result = _run_step(workflow, run, env, tmp_path)
     assert result.returncode == (0 if passes else 86), result
+
+
+def _check_step(workflow: dict[str, Any]) -> dict[str, Any]:
+    return step(workflow["jobs"][CHECK_JOB], "Check the params")
+
+
+def test_a_first_job_checks_params_only_where_github_would_not() -> None:
+    sweep = plans_of((REPO / "examples/sweep/mlops.yaml").read_bytes())[0]
+    workflow = load(TARGETS["github"].render(sweep)[0].content)
+    assert list(workflow["jobs"])[0] == CHECK_JOB
+    env = _check_step(workflow)["env"]
+    assert env["MLOPS_PARAMS_CHECK"] == PARAMS_CHECK
+    assert env["MLOPS_PARAM_EPOCHS"] == \
+        "${{ github.event.inputs['epochs'] || env.MLOPS_DEFAULT_EPOCHS }}"
+    # plain text and choices need nothing GitHub does not check: no job
+    plain = plans_of("version: 1\nname: plain\nparams:\n  mode: {default: a, enum: [a, b]}\n"
+                     "  tag: {default: x}\nstages:\n  s: {run: 'true'}\n"
+                     "targets: {github: {}}\n")[0]
+    assert CHECK_JOB not in load(TARGETS["github"].render(plain)[0].content)["jobs"]
+
+
+@pytest.mark.parametrize(("epochs", "dataset", "passes"), [
+    ("5", "clicks", True), ("500", "clicks", False), ("2.5", "clicks", False),
+    ("5", "Bad Name", False)])
+def test_the_params_check_refuses_values_outside_their_schema(
+        tmp_path: Path, epochs: str, dataset: str, passes: bool) -> None:
+    sweep = plans_of((REPO / "examples/sweep/mlops.yaml").read_bytes())[0]
+    workflow = load(TARGETS["github"].render(sweep)[0].content)
+    check = _check_step(workflow)
+    env = {**_literal(check["env"]), "MLOPS_PARAM_EPOCHS": epochs, "MLOPS_PARAM_DATASET": dataset,
+           "MLOPS_PARAM_FULL_EVAL": "false", "MLOPS_PARAM_OPTIMIZER": "adam"}
+    result = _run_step(workflow, check, env, tmp_path)
+    assert result.returncode == (0 if passes else 87), result
+    assert passes or "mlops params:" in result.stderr
 
 
 def test_check_workflow_lints_and_checks_pinned_tool() -> None:

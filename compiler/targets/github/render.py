@@ -38,6 +38,7 @@ from typing import Any
 
 from compiler.envvars import Engine, Secret
 from compiler.plan import Plan, PlanParam, PlanStage, Scalar
+from compiler.render.params_check import PARAMS_CHECK, SCHEMAS_VAR, schemas_json
 from compiler.render.runner import RUNNER, control_env
 from compiler.render.templating import render as render_template
 from compiler.spec.params import env_text
@@ -58,6 +59,8 @@ DOWNLOAD_ARTIFACT = ("actions/download-artifact", "d3f86a106a0bac45b974a628896c9
 
 # Minutes a job gets on top of its command's budget, for checkout, artifacts and the gate.
 JOB_OVERHEAD_MINUTES = 10
+# The job that checks a run's params before any stage: no stage name starts with '_'.
+CHECK_JOB = "_check-params"
 # Seconds the runner gives an attempt past its timeout before it kills it (`timeout -k 10`).
 KILL_GRACE_SECONDS = 10
 
@@ -137,6 +140,13 @@ class _Job:
 
 
 @dataclass(frozen=True)
+class _Check:
+    id: str
+    runs_on: tuple[str, ...] | str
+    env: Env                      # the schemas, each param's value, the check script
+
+
+@dataclass(frozen=True)
 class _Workflow:
     name: str
     schedule: str | None
@@ -145,6 +155,7 @@ class _Workflow:
     inputs: tuple[_Input, ...]
     env: Env                      # the param defaults
     runner: bool                  # some job runs a command: the workflow holds the runner
+    check: _Check | None          # the params check job, first
     concurrency: str
     jobs: tuple[_Job, ...]
 
@@ -205,7 +216,8 @@ def _group(plan: Plan, stage: PlanStage | None = None) -> str:
 def _pipeline_workflow(plan: Plan) -> _Workflow:
     push = plan.push
     triggered = plan.schedule is not None or push is not None
-    jobs = tuple(_job(plan, s) for s in plan.pipeline_stages)
+    check = _check(plan)
+    jobs = tuple(_job(plan, s, check) for s in plan.pipeline_stages)
     return _Workflow(
         name=_title(plan),
         schedule=plan.schedule,
@@ -216,17 +228,37 @@ def _pipeline_workflow(plan: Plan) -> _Workflow:
         inputs=_inputs(plan),
         env=_default_env(plan),
         runner=any(job.run_env is not None for job in jobs),
+        check=check,
         concurrency=_group(plan),
         jobs=jobs,
     )
 
 
 def _scheduled_workflow(plan: Plan, stage: PlanStage) -> _Workflow:
-    job = _job(plan, stage)
+    check = _check(plan)
+    job = _job(plan, stage, check)
     return _Workflow(
         name=_title(plan, stage), schedule=stage.schedule, push=None, dispatch=True,
         inputs=_inputs(plan), env=_default_env(plan), runner=job.run_env is not None,
-        concurrency=_group(plan, stage), jobs=(job,))
+        check=check, concurrency=_group(plan, stage), jobs=(job,))
+
+
+def _check(plan: Plan) -> _Check | None:
+    """The first job, when a run's params need checking (`compiler.render.params_check`):
+    GitHub checks only that a dispatched choice is one of its options, so any bound, pattern
+    or type other than text (a `number` input takes 2.5 for an integer) is checked here, and
+    every stage job needs this one. Schedule and push runs get the defaults, which lint checks,
+    but the job costs seconds and keeps one path for every event."""
+    if not any(p.schema.get("type") != "string" or {"minimum", "maximum", "pattern"} & set(p.schema)
+               for p in plan.params):
+        return None
+    schemas = schemas_json(plan.params)
+    _refuse_expression(schemas)
+    assert "${{" not in PARAMS_CHECK, "GitHub would evaluate an expression in the check"
+    labels = _settings(plan).runs_on
+    return _Check(CHECK_JOB, labels if isinstance(labels, str) else tuple(labels),
+                  ((SCHEMAS_VAR, schemas), *((p.var, _expr_param(p)) for p in plan.params),
+                   ("MLOPS_PARAMS_CHECK", PARAMS_CHECK)))
 
 
 def _inputs(plan: Plan) -> tuple[_Input, ...]:
@@ -263,7 +295,7 @@ def _default_env(plan: Plan) -> Env:
     return tuple((_default_var(p), p.default_text) for p in plan.params)
 
 
-def _job(plan: Plan, stage: PlanStage) -> _Job:
+def _job(plan: Plan, stage: PlanStage, check: _Check | None) -> _Job:
     settings = _settings(plan)
     gpu = stage.resources.gpu > 0 and settings.gpu_runs_on is not None
     labels = settings.gpu_runs_on if gpu and settings.gpu_runs_on is not None \
@@ -272,7 +304,7 @@ def _job(plan: Plan, stage: PlanStage) -> _Job:
     deploy_env = plan.environment if stage.type == "deploy" else None
     return _Job(
         id=stage.name,
-        needs=stage.needs,
+        needs=stage.needs or ((check.id,) if check is not None else ()),
         runs_on=labels if isinstance(labels, str) else tuple(labels),
         timeout=budget + JOB_OVERHEAD_MINUTES if budget is not None else None,
         image=stage.image,
