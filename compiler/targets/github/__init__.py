@@ -45,7 +45,8 @@ CAPABILITIES: dict[str, Support] = {
     "resources": unsupported("runner size is chosen by runs_on"),
     "gpu": native("gpu_runs_on runner labels"),
     "matrix": native("strategy.matrix"),
-    "params": native("workflow_dispatch inputs"),
+    "params": native("workflow_dispatch inputs; a first job checks bounds, patterns and "
+                     "types"),
     "secrets": native("secrets context in step env"),
     "gate": emulated("the stage runner checks it after the command, never retried"),
     "schedule": native("on.schedule"),

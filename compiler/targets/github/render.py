@@ -1,7 +1,8 @@
 """The GitHub Actions target: workflows under `{targets.github.path}/`.
 
 Per plan:
-- `mlops-<pipeline>[-<env>].yml`: one job per pipeline stage, `needs` = the stage's upstream;
+- `mlops-<pipeline>[-<env>].yml`: one job per pipeline stage, `needs` = the stage's upstream,
+  after a first job `_check-params` where a run's params need a check GitHub does not make;
 - `mlops-<pipeline>-<stage>[-<env>].yml`: one per scheduled stage, on its own cron.
 Per spec: `mlops-check.<pipeline>.yml` (the dot keeps it apart from every name a pipeline,
 stage or environment can produce), linting the spec and failing on stale outputs in pull requests.
@@ -279,7 +280,7 @@ def _inputs(plan: Plan) -> tuple[_Input, ...]:
 
 def _description(schema: Mapping[str, Any]) -> str | None:
     """The param's description, plus the constraints that GitHub's input types cannot express
-    (the dispatch form shows it; lint checks defaults, nothing checks a typed-in value)."""
+    (the dispatch form shows it; lint checks defaults, the first job a dispatched value)."""
     limits = []
     if schema.get("type") == "integer":
         limits.append("integer")
