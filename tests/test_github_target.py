@@ -44,10 +44,16 @@ FIXED_EXPRESSIONS = re.compile("|".join([
     re.escape("${{ strategy.job-index }}"),
     re.escape("${{ github.sha }}"),
     re.escape("${{ github.run_id }}"),
-    rf"\$\{{\{{ github\.event\.inputs\['{_NAME}'\] \|\| env\.MLOPS_DEFAULT_[A-Z0-9_]+ \}}\}}",
+    rf"\$\{{\{{ fromJSON\(toJSON\(github\.event\.inputs\['({_NAME})'\]\) != 'null' && "
+    rf"toJSON\(github\.event\.inputs\['\1'\]\) \|\| toJSON\(env\.MLOPS_DEFAULT_[A-Z0-9_]+\)\) \}}\}}",
     rf"\$\{{\{{ matrix\['{_NAME}'\] \}}\}}",
     rf"\$\{{\{{ secrets\.{_NAME} \}}\}}",
 ]))
+
+
+# A param's value: the dispatched text when a dispatch gave one (even ''), else the default.
+EPOCHS = ("${{ fromJSON(toJSON(github.event.inputs['epochs']) != 'null' && "
+          "toJSON(github.event.inputs['epochs']) || toJSON(env.MLOPS_DEFAULT_EPOCHS)) }}")
 
 
 def plans_of(text: str | bytes, name: str = "mlops.yaml") -> tuple[Plan, ...]:
@@ -193,7 +199,7 @@ def test_params_become_typed_dispatch_inputs() -> None:
     env = step(train, "Run")["env"]
     assert env["MLOPS_MATRIX_LR"] == "${{ matrix['lr'] }}"
     assert env["MLOPS_PARAM_EPOCHS"] == \
-        "${{ github.event.inputs['epochs'] || env.MLOPS_DEFAULT_EPOCHS }}"
+        EPOCHS
     assert env["FEATURE_STORE_TOKEN"] == "${{ secrets.FEATURE_STORE_TOKEN }}"
     assert train["runs-on"] == "ubuntu-24.04"  # gpu: 0 in staging
 
@@ -263,8 +269,9 @@ def test_hostile_strings_reach_the_environment_exactly() -> None:
     first = step(workflow["jobs"]["first"], "Run")
     assert first["env"]["MLOPS_RUN"] == HOSTILE
     assert first["env"]["LITERAL"] == HOSTILE
-    assert first["env"]["MIXED"] == ("pre'}}-${{ github.event.inputs['mode'] || "
-                                     "env.MLOPS_DEFAULT_MODE }}-post $(x)")
+    assert first["env"]["MIXED"] == ("pre'}}-${{ fromJSON(toJSON(github.event.inputs['mode']) "
+                                     "!= 'null' && toJSON(github.event.inputs['mode']) || "
+                                     "toJSON(env.MLOPS_DEFAULT_MODE)) }}-post $(x)")
     assert workflow["env"]["MLOPS_DEFAULT_MODE"] == "it's }} \"q\" ${HOME}"
     second = step(workflow["jobs"]["second"], "Run")
     assert second["env"]["MLOPS_RUN"] == "echo ${MLOPS_PARAM_MODE} ${params.mode}"
@@ -366,7 +373,7 @@ def test_a_first_job_checks_params_only_where_github_would_not() -> None:
     env = _check_step(workflow)["env"]
     assert env["MLOPS_PARAMS_CHECK"] == PARAMS_CHECK
     assert env["MLOPS_PARAM_EPOCHS"] == \
-        "${{ github.event.inputs['epochs'] || env.MLOPS_DEFAULT_EPOCHS }}"
+        EPOCHS
     # plain text and choices need nothing GitHub does not check: no job
     plain = plans_of("version: 1\nname: plain\nparams:\n  mode: {default: a, enum: [a, b]}\n"
                      "  tag: {default: x}\nstages:\n  s: {run: 'true'}\n"

@@ -14,10 +14,6 @@ _MATRIX_ARTIFACT = (
     "act leaves the expression empty, so every shard uploads under one name and the fan-in "
     "stage downloads one shard's files. Fix: name the artifact from a value the compiler "
     "writes into the matrix itself (e.g. an index per combination), not from an engine detail")
-_EMPTY_INPUT = (
-    "github: a param is read as github.event.inputs['x'] || env.MLOPS_DEFAULT_X, and '||' "
-    "takes an empty dispatched text for false, so the run gets the default. Fix: choose the "
-    "default by the event (inputs exist only on workflow_dispatch), not by the value's truth")
 _GATE_RETRIED = (
     "airflow: the gate check runs inside the task's shell command, so a failed gate fails the "
     "task and Airflow retries command and gate. Fix: report a failed gate as "
@@ -39,7 +35,6 @@ _LOCAL_SECRETS = (
 
 KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("matrix-fan-in", "github"): _MATRIX_ARTIFACT,
-    ("param-override-empty", "github"): _EMPTY_INPUT,
     ("gate-never-retried", "airflow3"): _GATE_RETRIED,
     ("gate-never-retried", "airflow2"): _GATE_RETRIED,
     ("gate-stale-metrics", "airflow3"): _STALE_METRICS,

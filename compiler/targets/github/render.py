@@ -77,11 +77,13 @@ def _name_arg(name: str) -> str:
 
 
 def _expr_param(param: PlanParam) -> str:
-    # `github.event.inputs` holds dispatch inputs as text ('true', '0'); it is empty for other
-    # events, and then the default applies. (`inputs.x` would turn a dispatched 0 or false into
-    # the default, since `||` tests truthiness.)
-    return (f"${{{{ github.event.inputs['{_name_arg(param.name)}'] || "
-            f"env.{_default_var(param)} }}}}")
+    # `github.event.inputs` holds dispatch inputs as text ('true', '0', ''); it is null for
+    # other events, and so is an input a dispatch left out: then the default applies. Chosen by
+    # presence, not truth: `a || b` would turn a dispatched '' into the default, so both sides
+    # are JSON text (never empty) and `fromJSON` gives the chosen text back unchanged.
+    given = f"toJSON(github.event.inputs['{_name_arg(param.name)}'])"
+    return (f"${{{{ fromJSON({given} != 'null' && {given} || "
+            f"toJSON(env.{_default_var(param)})) }}}}")
 
 
 def _expr_matrix(axis: str) -> str:
