@@ -41,7 +41,7 @@ HOSTILE = ("echo \"${HOME}\" $(echo x) `id` 'single' \"dq\" \\back\\slash\\n %s\
 _NAME = r"[A-Za-z0-9_-]+"
 FIXED_EXPRESSIONS = re.compile("|".join([
     re.escape("${{ github.ref }}"),
-    re.escape("${{ strategy.job-index }}"),
+    re.escape("${{ matrix['_shard'] }}"),
     re.escape("${{ github.sha }}"),
     re.escape("${{ github.run_id }}"),
     rf"\$\{{\{{ fromJSON\(toJSON\(github\.event\.inputs\['({_NAME})'\]\) != 'null' && "
@@ -195,7 +195,8 @@ def test_params_become_typed_dispatch_inputs() -> None:
                                "MLOPS_DEFAULT_FULL_EVAL": "false",
                                "MLOPS_DEFAULT_OPTIMIZER": "adam", "MLOPS_RUNNER": RUNNER}
     train = workflow["jobs"]["train"]
-    assert train["strategy"] == {"fail-fast": False, "matrix": {"lr": ["0.01"], "depth": ["4"]}}
+    assert train["strategy"] == {"fail-fast": False, "matrix": {"include": [
+        {"_shard": "0", "lr": "0.01", "depth": "4"}]}}
     env = step(train, "Run")["env"]
     assert env["MLOPS_MATRIX_LR"] == "${{ matrix['lr'] }}"
     assert env["MLOPS_PARAM_EPOCHS"] == \
@@ -275,7 +276,9 @@ def test_hostile_strings_reach_the_environment_exactly() -> None:
     assert workflow["env"]["MLOPS_DEFAULT_MODE"] == "it's }} \"q\" ${HOME}"
     second = step(workflow["jobs"]["second"], "Run")
     assert second["env"]["MLOPS_RUN"] == "echo ${MLOPS_PARAM_MODE} ${params.mode}"
-    assert workflow["jobs"]["second"]["strategy"]["matrix"]["axis"] == ["a'b", "1", "true", "0.5"]
+    shards = workflow["jobs"]["second"]["strategy"]["matrix"]["include"]
+    assert [(e["_shard"], e["axis"]) for e in shards] == \
+        [("0", "a'b"), ("1", "1"), ("2", "true"), ("3", "0.5")]
     assert workflow["on"]["workflow_dispatch"]["inputs"]["mode"]["options"] == \
         ["it's }} \"q\" ${HOME}", "b"]
     for content in files.values():

@@ -77,7 +77,7 @@ def _github_run_step(files: dict[str, str], job_id: str, cwd: Path) -> subproces
             value = env[value.split("env.")[1].rstrip(" })")]
         elif value.startswith("${{ matrix["):
             axis = value.split("'")[1]
-            value = job["strategy"]["matrix"][axis][1]
+            value = job["strategy"]["matrix"]["include"][1][axis]
         env[name] = str(value)
     script = cwd / "step.sh"
     script.write_text(run["run"])

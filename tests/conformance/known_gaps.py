@@ -9,11 +9,6 @@ templates/ are not changed by the suite).
 
 from __future__ import annotations
 
-_MATRIX_ARTIFACT = (
-    "github: each matrix shard uploads its outputs as 'mlops.<stage>.<i>.${{ strategy.job-index }}'; "
-    "act leaves the expression empty, so every shard uploads under one name and the fan-in "
-    "stage downloads one shard's files. Fix: name the artifact from a value the compiler "
-    "writes into the matrix itself (e.g. an index per combination), not from an engine detail")
 _LOCAL_SECRETS = (
     "kfp.local (the engine here, not the file): the local runner ignores kfp-kubernetes' "
     "secretAsEnv and gives every task the runner's whole environment, so a secret listed on one "
@@ -21,6 +16,5 @@ _LOCAL_SECRETS = (
     "tests/test_kubeflow_target.py checks the file lists each stage's secrets on its executor only")
 
 KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("matrix-fan-in", "github"): _MATRIX_ARTIFACT,
     ("secret-scoped-to-stage", "kfp"): _LOCAL_SECRETS,
 }

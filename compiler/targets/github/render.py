@@ -96,7 +96,11 @@ def _expr_secret(name: str) -> str:
 
 
 EXPR_REF = "${{ github.ref }}"
-EXPR_JOB_INDEX = "${{ strategy.job-index }}"
+# A matrix job's shard number, a key the compiler writes into each of the matrix's `include`
+# entries (no axis name starts with '_'), rather than `strategy.job-index`: an engine detail
+# that act, for one, leaves empty, which gave every shard's artifact the same name.
+SHARD_KEY = "_shard"
+EXPR_SHARD = _expr_matrix(SHARD_KEY)
 # What only the engine knows (compiler.envvars.Engine), as GitHub knows it.
 EXPR_ENGINE = {"git_sha": "${{ github.sha }}", "run_id": "${{ github.run_id }}"}
 
@@ -137,7 +141,7 @@ class _Job:
     gpu: bool
     environment: str | None
     approval: bool
-    matrix: tuple[tuple[str, tuple[str, ...]], ...]
+    matrix: tuple[tuple[tuple[str, str], ...], ...]   # the include entries: (key, text) pairs
     downloads: tuple[_Artifact, ...]
     run_env: Env | None           # None: the stage has no command (a `serve`-only deploy)
     uploads: tuple[_Artifact, ...]
@@ -315,7 +319,8 @@ def _job(plan: Plan, stage: PlanStage, check: _Check | None) -> _Job:
         gpu=gpu,
         environment=deploy_env,
         approval=plan.approval and deploy_env is not None,
-        matrix=tuple((axis, tuple(env_text(v) for v in values)) for axis, values in stage.matrix),
+        matrix=tuple(((SHARD_KEY, str(combo.index)), *combo.texts)
+                     for combo in stage.combinations),
         downloads=_downloads(plan, stage),
         run_env=_run_env(plan, stage) if stage.run is not None else None,
         uploads=tuple(_artifact(stage, i, out) for i, out in enumerate(stage.outputs)),
@@ -341,7 +346,7 @@ def _artifact(stage: PlanStage, index: int, output: str) -> _Artifact:
     base = f"mlops.{stage.name}.{index}"
     directory = output.rstrip("/") if output.endswith("/") else posixpath.dirname(output)
     if stage.matrix:
-        return _Artifact(f"{base}.*", True, f"{base}.{EXPR_JOB_INDEX}", output, directory or ".")
+        return _Artifact(f"{base}.*", True, f"{base}.{EXPR_SHARD}", output, directory or ".")
     return _Artifact(base, False, base, output, directory or ".")
 
 
