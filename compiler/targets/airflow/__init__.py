@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, Optional
 from pydantic import Field
 
 from compiler.spec.base import Model
-from compiler.spec.types import KubeLabel, RelPath
+from compiler.spec.types import Duration, KubeLabel, RelPath
 from compiler.targets.base import Anchor, Identifier, OutputFile, Support, emulated, native, unsupported
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,6 +34,9 @@ class AirflowSettings(Model):
     namespace: Optional[KubeLabel] = Field(
         None, description="pod namespace for operator: kubernetes; default: the namespace "
                           "of targets.kubernetes")
+    approval_timeout: Duration = Field(
+        "24h", description="how long a deploy task waits for a human's approval (version 3); "
+                           "no answer in time rejects the deploy")
 
 
 CAPABILITIES: dict[str, Support] = {
@@ -53,7 +56,9 @@ CAPABILITIES: dict[str, Support] = {
                      "the task without retries"),
     "schedule": native("DAG schedule"),
     "stage schedule": native("a DAG of its own"),
-    "approval": unsupported("noted in the DAG documentation only"),
+    "approval": native("ApprovalOperator before deploy tasks on Airflow 3.1+ (a rejection or "
+                       "no answer within approval_timeout fails them); an error on version 2 "
+                       "(MLP413)"),
     "serve": unsupported("the deploy task runs its command; no server is started"),
     "push trigger": unsupported("Airflow has no push trigger"),
 }
@@ -80,7 +85,9 @@ class AirflowTarget:
         return None
 
     def rules(self) -> Sequence[Rule]:
-        return ()
+        from compiler.targets.airflow import approval
+
+        return (approval.RULE,)
 
     def render(self, plan: Plan) -> list[OutputFile]:
         from compiler.targets.airflow import render
