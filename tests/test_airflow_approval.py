@@ -175,13 +175,13 @@ def test_approval_timeout_reaches_the_file_and_the_text() -> None:
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("0s", "a timeout must be positive"), ("2 days", "invalid duration"),
-    ("1h 30m", "invalid duration")])
+    ("0s", "an approval timeout must be positive"), ("0h0m", "must be positive"),
+    ("2 days", "invalid duration"), ("1h 30m", "invalid duration")])
 def test_approval_timeout_must_be_a_positive_duration(value: str, message: str) -> None:
     found = [d for d in _lint(APPROVAL_SPEC.replace("approval_timeout: 90m",
                                                     f"approval_timeout: {value!r}"))
-             if d.code == "MLP310"]
-    assert len(found) == 1 and message in found[0].message
+             if d.severity.value == "error"]
+    assert len(found) == 1 and message in found[0].message and found[0].code == "MLP123"
     assert "targets.airflow.approval_timeout" in found[0].message
 
 

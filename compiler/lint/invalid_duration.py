@@ -1,9 +1,9 @@
 """MLP310 invalid-duration: a `retry_delay` or `timeout` that is not a duration.
 
 ## What it finds
-A `retry_delay` or `timeout` (in `defaults`, a stage, or the same in an environment overlay),
-or a `targets.airflow.approval_timeout`, that is not one or more `<integer><unit>` with units
-`s`, `m`, `h`, `d` (`90s`, `1h30m`), and a timeout of zero.
+A `retry_delay` or `timeout` (in `defaults`, a stage, or the same in an environment overlay)
+that is not one or more `<integer><unit>` with units `s`, `m`, `h`, `d` (`90s`, `1h30m`),
+and a `timeout` of zero.
 
 ## Why it matters
 Engines spell durations differently (seconds, `timedelta`, `"1h"`); the compiler converts
@@ -41,11 +41,10 @@ from collections.abc import Iterator
 
 from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Path, Rule, finding
-from compiler.lint.walk import defaults_entries, describe, environments, stage_entries
+from compiler.lint.walk import defaults_entries, describe, stage_entries
 from compiler.spec.values import duration_seconds
 
 _FIELDS = ("retry_delay", "timeout")
-_TIMEOUTS = ("timeout", "approval_timeout")  # zero is no limit to an engine: refused
 
 
 def _durations(data: object) -> Iterator[tuple[Path, object]]:
@@ -55,13 +54,6 @@ def _durations(data: object) -> Iterator[tuple[Path, object]]:
         for name in _FIELDS:
             if name in fields:
                 yield (*path, name), fields[name]
-    overlays = [((), data)] + [(("environments", env), overlay)
-                               for env, overlay in environments(data)]
-    for prefix, overlay in overlays:
-        targets = overlay.get("targets") if isinstance(overlay, dict) else None
-        airflow = targets.get("airflow") if isinstance(targets, dict) else None
-        if isinstance(airflow, dict) and "approval_timeout" in airflow:
-            yield (*prefix, "targets", "airflow", "approval_timeout"), airflow["approval_timeout"]
 
 
 def check(context: LintContext) -> Iterator[Diagnostic]:
@@ -77,12 +69,10 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
                           if too_long else
                           "combine units without spaces: 45s, 10m, 2h, 1d, 1h30m")
             continue
-        if path[-1] in _TIMEOUTS and seconds == 0:
+        if path[-1] == "timeout" and seconds == 0:
             yield finding(f"{describe(path)}: a timeout must be positive, not {quote(text)}",
                        context.locator.position(path),
-                       hint="give how long a deploy may wait for approval, like 24h"
-                       if path[-1] == "approval_timeout" else
-                       "give the longest time a run may take, like 30m or 2h")
+                       hint="give the longest time a run may take, like 30m or 2h")
 
 
 RULE = Rule("MLP310", check, __doc__ or "")
