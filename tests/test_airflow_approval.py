@@ -26,9 +26,21 @@ import pytest
 from compiler import pipeline
 from compiler.analysis import Analysis
 from compiler.plan import Plan
-from compiler.targets.airflow.names import approval_task_ids, file_stem, stage_dag_id, task_ids
+from compiler.targets.airflow.names import (
+    approval_task_ids,
+    file_stem,
+    stage_dag_id,
+    task_ids,
+)
 from tests import tooling
-from tests.test_airflow_target import EDGE_SPEC, EXAMPLES, TARGET, _analyze, _plans, _write
+from tests.test_airflow_target import (
+    EDGE_SPEC,
+    EXAMPLES,
+    TARGET,
+    _analyze,
+    _plans,
+    _write,
+)
 
 # Two deploy stages (one a matrix), a stage whose name is the first approval task's id, a
 # scheduled deploy stage (a DAG of its own), pods, and an approval timeout of 90 minutes.
@@ -297,6 +309,7 @@ def _run_script(major: int, script: str, folder: str, *args: str, marker: str,
         (home / "script.py").write_text(script)
         env = {**tooling._airflow_env(home), "AIRFLOW__CORE__DAGS_FOLDER": folder}
         proc = subprocess.run([str(python), str(home / "script.py"), folder, *args], cwd=tmp,
+                              check=False,
                               capture_output=True, text=True, timeout=timeout, env=env)
     lines = [line for line in proc.stdout.splitlines() if line.startswith(marker)]
     assert proc.returncode == 0 and lines, (proc.stdout[-3000:], proc.stderr[-6000:])

@@ -13,7 +13,15 @@ from pydantic import AfterValidator, Field
 from compiler.spec.base import Model
 from compiler.spec.types import Duration, KubeLabel, RelPath
 from compiler.spec.values import duration_seconds
-from compiler.targets.base import Anchor, Identifier, OutputFile, Support, emulated, native, unsupported
+from compiler.targets.base import (
+    Anchor,
+    Identifier,
+    OutputFile,
+    Support,
+    emulated,
+    native,
+    unsupported,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from compiler.lint.base import Rule
