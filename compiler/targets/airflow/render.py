@@ -186,8 +186,7 @@ def _approval(plan: Plan, stage: PlanStage, task_id: str,
 
 
 def _tasks(plan: Plan, stages: tuple[PlanStage, ...], ids: dict[str, tuple[str, ...]],
-           operator: str) -> Iterator[_Task | _Approval]:
-    approvals = approval_task_ids(plan)
+           approvals: dict[str, str], operator: str) -> Iterator[_Task | _Approval]:
     for stage in stages:
         upstream = tuple(t for need in stage.needs for t in ids[need])
         if stage.name in approvals:  # the stage's tasks wait for a human
@@ -240,11 +239,12 @@ def _tags(plan: Plan) -> list[str]:
 def _dags(plan: Plan, operator: str) -> tuple[_Dag, ...]:
     stem = file_stem(plan)
     ids = {stage.name: task_ids(stage) for stage in plan.stages}  # once: specs may be big
-    tasks = tuple(_tasks(plan, plan.pipeline_stages, ids, operator))
+    approvals = approval_task_ids(plan)
+    tasks = tuple(_tasks(plan, plan.pipeline_stages, ids, approvals, operator))
     dags = [_Dag(stem, "dag", plan.description or None, _doc_md(plan, None, _approves(tasks)),
                  plan.schedule, _tags(plan), tasks)]
     for index, stage in enumerate(plan.scheduled_stages, start=1):
-        tasks = tuple(_tasks(plan, (stage,), ids, operator))
+        tasks = tuple(_tasks(plan, (stage,), ids, approvals, operator))
         dags.append(_Dag(stage_dag_id(plan, stage), f"stage_dag_{index}",
                          plan.description or None, _doc_md(plan, stage, _approves(tasks)),
                          stage.schedule, _tags(plan), tasks))
