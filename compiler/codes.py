@@ -126,6 +126,9 @@ CODES: dict[str, Code] = {c.code: c for c in (
     Code("MLP408", "dvc-interpolation", E, "'${...}' in a path, which DVC would interpolate"),
     Code("MLP409", "dvc-output-overlap", E, "a stage whose input overlaps its own output, "
                                             "which DVC refuses"),
+    Code("MLP413", "airflow-approval", E, "an environment with approval while the airflow "
+                                          "target is built for Airflow 2, which cannot "
+                                          "enforce it"),
 )}
 
 _DOCS = Path(__file__).resolve().parent / "codedocs"

@@ -5,9 +5,9 @@ A spec feature that none of the targets you build can carry (see `mlops targets`
 without the `kubernetes` target (GitHub and Airflow run the deploy stage's command, but only
 Kubernetes starts the model server), and an image, a GPU, a pipeline schedule or a stage
 schedule when only targets that cannot carry it are built (a KFP file holds no
-schedule; `dvc` runs locally). Differences that SPEC.md accepts (an approval
-noted in the Airflow DAG's documentation, a push trigger that only GitHub acts on) are shown by
-`mlops targets` and not reported.
+schedule; `dvc` runs locally). Differences that SPEC.md accepts (a push trigger that only
+GitHub acts on) are shown by `mlops targets` and not reported; approval a target cannot enforce
+is an error of its own (MLP405, MLP407, MLP413).
 
 ## Why it matters
 The spec promises the same pipeline on every target. Where a target cannot keep a promise, you

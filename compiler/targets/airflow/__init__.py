@@ -6,13 +6,22 @@ See `render.py` for the layout of the file and how each task runs the shared sta
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from compiler.spec.base import Model
-from compiler.spec.types import KubeLabel, RelPath
-from compiler.targets.base import Anchor, Identifier, OutputFile, Support, emulated, native, unsupported
+from compiler.spec.types import Duration, KubeLabel, RelPath
+from compiler.spec.values import duration_seconds
+from compiler.targets.base import (
+    Anchor,
+    Identifier,
+    OutputFile,
+    Support,
+    emulated,
+    native,
+    unsupported,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from compiler.lint.base import Rule
@@ -20,6 +29,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from compiler.pods import PodSettings
 
 NAME = "airflow"
+
+
+def _positive_duration(text: str) -> str:
+    if duration_seconds(text) == 0:  # raises ValueError for what is no duration
+        raise ValueError("an approval timeout must be positive: with none, a deploy would "
+                         "wait forever")
+    return text
+
+
+# A target's setting, so its model checks it (MLP123), not MLP310: lint rules outside a
+# target's package name no target.
+ApprovalTimeout = Annotated[Duration, AfterValidator(_positive_duration)]
 
 
 class AirflowSettings(Model):
@@ -34,6 +55,9 @@ class AirflowSettings(Model):
     namespace: Optional[KubeLabel] = Field(
         None, description="pod namespace for operator: kubernetes; default: the namespace "
                           "of targets.kubernetes")
+    approval_timeout: ApprovalTimeout = Field(
+        "24h", description="how long a deploy task waits for a human's approval (version 3); "
+                           "no answer in time rejects the deploy")
 
 
 CAPABILITIES: dict[str, Support] = {
@@ -53,7 +77,9 @@ CAPABILITIES: dict[str, Support] = {
                      "the task without retries"),
     "schedule": native("DAG schedule"),
     "stage schedule": native("a DAG of its own"),
-    "approval": unsupported("noted in the DAG documentation only"),
+    "approval": native("ApprovalOperator before deploy tasks on Airflow 3.1+ (a rejection or "
+                       "no answer within approval_timeout fails them); an error on version 2 "
+                       "(MLP413)"),
     "serve": unsupported("the deploy task runs its command; no server is started"),
     "push trigger": unsupported("Airflow has no push trigger"),
 }
@@ -80,7 +106,9 @@ class AirflowTarget:
         return None
 
     def rules(self) -> Sequence[Rule]:
-        return ()
+        from compiler.targets.airflow import approval
+
+        return (approval.RULE,)
 
     def render(self, plan: Plan) -> list[OutputFile]:
         from compiler.targets.airflow import render

@@ -39,6 +39,24 @@ def task_ids(stage: PlanStage) -> tuple[str, ...]:
     return tuple(c.key for c in stage.combinations) or (stage.name,)
 
 
+def approval_task_ids(plan: Plan) -> dict[str, str]:
+    """Deploy stage -> `approve_<stage>`, the task it waits for in an environment with
+    approval (none without); made unique against every other task id (deterministically)."""
+    if not plan.approval:
+        return {}
+    taken = {task_id for s in plan.stages for task_id in task_ids(s)}
+    out: dict[str, str] = {}
+    for stage in plan.stages:
+        if stage.type != "deploy":
+            continue
+        task_id = f"approve_{stage.name}"
+        while task_id in taken:
+            task_id += "_"
+        taken.add(task_id)
+        out[stage.name] = task_id
+    return out
+
+
 def identifiers(plans: Sequence[Plan]) -> Iterator[Identifier]:
     for plan in plans:
         where: tuple[str | int, ...] = ("environments", plan.environment) \

@@ -15,8 +15,16 @@ gate (the runner's exit GATE_FAILED) fails the task with AirflowFailException, w
 never retries (a stage without a gate that exits so fails like any other, and is retried). MLOPS_RUN_ID is the run's `run_id`, read from the task's context when it runs;
 MLOPS_GIT_SHA is set only when `build --ref` stamped a commit.
 
-Spec strings reach the file only as Python literals, and the generated operators declare no
-templated fields, so Airflow renders no Jinja in them (SPEC.md section 5).
+In an environment with approval (`version: 3`), each deploy stage's tasks wait for a task of
+their own, `approve_<stage>`: the standard provider's ApprovalOperator (Airflow 3.1+), which
+fails on "Reject" and, with no answer within `approval_timeout`, chooses "Reject" itself, so
+the deploy tasks never run unapproved. Airflow 2 has no such task: lint refuses approval there
+(MLP413).
+
+Spec strings reach the file only as Python literals, and the stage operators declare no
+templated fields, so Airflow renders no Jinja in them (SPEC.md section 5). The approval task's
+`subject` and `body` are template fields: they hold only text the compiler writes (fixed words,
+validated names, a duration it formats), never a spec string, and are checked to hold no Jinja.
 """
 
 from __future__ import annotations
@@ -31,8 +39,14 @@ from compiler.plan import Plan, PlanStage
 from compiler.render.encode import Encoded, python_literal, trusted
 from compiler.render.runner import GATE_FAILED, RUNNER, control_env
 from compiler.render.templating import render as render_template
-from compiler.spec.values import Ref
-from compiler.targets.airflow.names import dag_path, file_stem, stage_dag_id, task_ids
+from compiler.spec.values import Ref, duration_seconds
+from compiler.targets.airflow.names import (
+    approval_task_ids,
+    dag_path,
+    file_stem,
+    stage_dag_id,
+    task_ids,
+)
 from compiler.targets.airflow.names import settings as _settings
 from compiler.targets.base import OutputFile
 
@@ -47,6 +61,19 @@ class _Task:
     # Set by _split, once every task of the file is known: what the file's shared values lack.
     env: Encoded = trusted("{}")      # a Python dict expression
     overrides: tuple[tuple[str, Encoded], ...] = ()
+    kind: str = "stage"
+
+
+@dataclass(frozen=True)
+class _Approval:
+    """`_approval()`: a human approves the tasks of a deploy stage before they run."""
+
+    task_id: str
+    subject: Encoded                  # Python literals of compiler-made text (template fields)
+    body: Encoded
+    upstream: tuple[str, ...]
+    run: None = None                  # not a stage task (the template tells them apart by kind)
+    kind: str = "approval"
 
 
 # `_task()` arguments besides task_id, run and env, in the order written.
@@ -65,7 +92,7 @@ class _Dag:
     doc_md: str
     schedule: str | None
     tags: list[str]
-    tasks: tuple[_Task, ...]
+    tasks: tuple[_Task | _Approval, ...]
 
 
 def _env_recipe(env: tuple[EnvVar, ...], combo: Combination | None) -> dict[str, Encoded]:
@@ -127,10 +154,44 @@ def _pieces(pieces: list[str | Ref]) -> Encoded:
     return trusted("(" + ", ".join(encoded) + ("," if len(encoded) == 1 else "") + ")")
 
 
-def _tasks(stages: tuple[PlanStage, ...], ids: dict[str, tuple[str, ...]],
-           operator: str) -> Iterator[_Task]:
+_JINJA = ("{{", "{%", "{#")
+
+
+def _duration_text(seconds: int) -> str:
+    """5400 -> `1h30m`, 86400 -> `24h`: a duration as the compiler writes it (never the spec's
+    text)."""
+    parts = []
+    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
+def _approval(plan: Plan, stage: PlanStage, task_id: str,
+              upstream: tuple[str, ...]) -> _Approval:
+    """The approval task of a deploy stage. Airflow renders its subject and body with Jinja:
+    they are made here from fixed words and names the spec validated as identifiers
+    (`[a-z][a-z0-9_-]*`), and checked, so no spec text and no Jinja can reach them."""
+    timeout = _duration_text(duration_seconds(_settings(plan).approval_timeout))
+    subject = f"Approve stage {stage.name} of {plan.pipeline} in {plan.environment}?"
+    body = (f"Deploy stage `{stage.name}` of pipeline `{plan.pipeline}` waits for approval "
+            f"in environment `{plan.environment}`.\n\n"
+            f"**Approve** to run it. **Reject**, or no answer within {timeout}, fails this "
+            "task: the deploy does not run.")
+    for text in (subject, body):
+        if any(mark in text for mark in _JINJA):  # pragma: no cover - names are identifiers
+            raise AssertionError(f"Jinja in the approval text of stage {stage.name!r}")
+    return _Approval(task_id, python_literal(subject), python_literal(body), upstream)
+
+
+def _tasks(plan: Plan, stages: tuple[PlanStage, ...], ids: dict[str, tuple[str, ...]],
+           approvals: dict[str, str], operator: str) -> Iterator[_Task | _Approval]:
     for stage in stages:
         upstream = tuple(t for need in stage.needs for t in ids[need])
+        if stage.name in approvals:  # the stage's tasks wait for a human
+            yield _approval(plan, stage, approvals[stage.name], upstream)
+            upstream = (approvals[stage.name],)
         values: dict[str, Any] = {
             "secrets": _secret_env(stage.env),
             "image": stage.image, "cpu": stage.resources.cpu, "memory": stage.resources.memory,
@@ -147,19 +208,23 @@ def _tasks(stages: tuple[PlanStage, ...], ids: dict[str, tuple[str, ...]],
                         settings=settings, upstream=upstream)
 
 
-def _doc_md(plan: Plan, stage: PlanStage | None) -> str:
+def _doc_md(plan: Plan, stage: PlanStage | None, approval: bool) -> str:
     lines = [plan.description or f"The {plan.pipeline} pipeline."]
     if stage is not None:
         lines = [f"Stage `{stage.name}` of the {plan.pipeline} pipeline, on its own schedule.",
                  "", *lines]
-    if plan.approval:
-        lines += ["", "**Approval:** deploy stages require approval in this environment. "
-                      "Airflow has no native approval step: trigger or unpause this DAG only "
-                      "after a human approved the release."]
+    if approval:
+        lines += ["", "**Approval:** in this environment each deploy stage waits for a human "
+                      "to approve its `approve_<stage>` task (Airflow 3.1+); a rejection or no "
+                      "answer in time fails it, and the deploy does not run."]
     lines += ["", f"Generated from `{plan.spec_path}` by mlops-compiler; do not edit."]
     if plan.git_sha:
         lines.append(f"Built from commit `{plan.git_sha}`.")
     return "\n".join(lines)
+
+
+def _approves(tasks: tuple[_Task | _Approval, ...]) -> bool:
+    return any(isinstance(t, _Approval) for t in tasks)
 
 
 def _tags(plan: Plan) -> list[str]:
@@ -174,12 +239,15 @@ def _tags(plan: Plan) -> list[str]:
 def _dags(plan: Plan, operator: str) -> tuple[_Dag, ...]:
     stem = file_stem(plan)
     ids = {stage.name: task_ids(stage) for stage in plan.stages}  # once: specs may be big
-    dags = [_Dag(stem, "dag", plan.description or None, _doc_md(plan, None), plan.schedule, _tags(plan),
-                 tuple(_tasks(plan.pipeline_stages, ids, operator)))]
+    approvals = approval_task_ids(plan)
+    tasks = tuple(_tasks(plan, plan.pipeline_stages, ids, approvals, operator))
+    dags = [_Dag(stem, "dag", plan.description or None, _doc_md(plan, None, _approves(tasks)),
+                 plan.schedule, _tags(plan), tasks)]
     for index, stage in enumerate(plan.scheduled_stages, start=1):
+        tasks = tuple(_tasks(plan, (stage,), ids, approvals, operator))
         dags.append(_Dag(stage_dag_id(plan, stage), f"stage_dag_{index}",
-                         plan.description or None, _doc_md(plan, stage), stage.schedule,
-                         _tags(plan), tuple(_tasks((stage,), ids, operator))))
+                         plan.description or None, _doc_md(plan, stage, _approves(tasks)),
+                         stage.schedule, _tags(plan), tasks))
     return tuple(dags)
 
 
@@ -207,7 +275,9 @@ def _split(plan: Plan, dags: tuple[_Dag, ...], operator: str) -> tuple[
         "timeout": base.policy.timeout,
     }
     defaults = {name: python_literal(values[name]) for name in _SETTINGS[operator]}
-    def reduced(task: _Task) -> _Task:
+    def reduced(task: _Task | _Approval) -> _Task | _Approval:
+        if isinstance(task, _Approval):
+            return task
         env = {k: v for k, v in task.recipe.items() if shared.get(k) != v}
         # Every stage gets every shared variable: only a secret of the same name could take
         # one away, and lint refuses that (a name that is both env and secret is ambiguous).
@@ -233,7 +303,9 @@ def render_dag(plan: Plan) -> str:
         dags=dags,
         base_env=_dict_expression(base_env, ""),
         defaults=defaults,
-        empty=any(t.run is None for d in dags for t in d.tasks),
+        empty=any(t.run is None and isinstance(t, _Task) for d in dags for t in d.tasks),
+        approval=any(_approves(d.tasks) for d in dags),
+        approval_timeout=duration_seconds(settings.approval_timeout),
         kubernetes=operator == "kubernetes",
         depth=depth,
         dag_path=dag_path(plan).replace(file_stem(plan), "<file>"),

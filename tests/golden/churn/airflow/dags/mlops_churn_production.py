@@ -11,6 +11,9 @@ reaches the shell exactly as written in the spec. Run-time params reach a task o
 MLOPS_PARAM_<NAME> environment variables, read from the run's params when the task executes.
 Each task runs the stage runner (RUNNER) with its stage's environment: the command, the paths
 to clear, the gate and the run id (MLOPS_RUN_ID, the run's run_id) are all environment values.
+The approval tasks (ApprovalOperator, before each deploy stage) are the one exception: their
+subject and body are template fields, so they hold only text the compiler wrote (fixed words
+and names), never a spec string.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ except ImportError:  # Airflow 2.10+, 3.0
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.cncf.kubernetes.secret import Secret
 from kubernetes.client import models as k8s
+try:  # Airflow 3.1+: the standard provider's human-in-the-loop operators
+    from airflow.providers.standard.operators.hitl import ApprovalOperator
+except Exception as error:  # noqa: BLE001 - Airflow 2 or 3.0: never run unapproved
+    raise ImportError("this DAG's deploy tasks wait for approval, which needs Airflow 3.1+ "
+                      "(ApprovalOperator of apache-airflow-providers-standard)") from error
 
 PIPELINE = 'churn'
 OWNER = 'ml-platform'
@@ -352,10 +360,30 @@ def _task(dag: DAG, *, task_id: str, run: str, env: dict[str, Any],
     return task
 
 
+# Approval: each deploy stage's tasks wait for an ApprovalOperator task (Airflow 3.1+). Reject,
+# or no answer within APPROVAL_TIMEOUT (which then chooses Reject), fails it, so they never run.
+APPROVAL_TIMEOUT = datetime.timedelta(seconds=86400)
+
+
+def _approval(dag: DAG, *, task_id: str, subject: str, body: str) -> ApprovalOperator:
+    """The task a human approves before a deploy stage runs. `subject` and `body` are Airflow
+    template fields: the compiler writes them from fixed words and names only, never spec text."""
+    return ApprovalOperator(
+        task_id=task_id,
+        dag=dag,
+        subject=subject,
+        body=body,
+        defaults=ApprovalOperator.REJECT,  # what the task chooses when nobody answers in time
+        fail_on_reject=True,
+        response_timeout=APPROVAL_TIMEOUT,
+        retries=0,  # a rejection is final: it must not ask again
+    )
+
+
 dag = DAG(
     dag_id='mlops_churn_production',
     description='Weekly churn model: ingest, featurize, train, gate on AUC, serve, watch drift.',
-    doc_md='Weekly churn model: ingest, featurize, train, gate on AUC, serve, watch drift.\n\n**Approval:** deploy stages require approval in this environment. Airflow has no native approval step: trigger or unpause this DAG only after a human approved the release.\n\nGenerated from `mlops.yaml` by mlops-compiler; do not edit.',
+    doc_md='Weekly churn model: ingest, featurize, train, gate on AUC, serve, watch drift.\n\n**Approval:** in this environment each deploy stage waits for a human to approve its `approve_<stage>` task (Airflow 3.1+); a rejection or no answer in time fails it, and the deploy does not run.\n\nGenerated from `mlops.yaml` by mlops-compiler; do not edit.',
     schedule=None,
     start_date=datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc),
     catchup=False,
@@ -421,6 +449,13 @@ tasks['evaluate'] = _task(
     },
 )
 tasks['evaluate'].set_upstream([tasks['featurize'], tasks['train']])
+tasks['approve_deploy'] = _approval(
+    dag,
+    task_id='approve_deploy',
+    subject='Approve stage deploy of churn in production?',
+    body='Deploy stage `deploy` of pipeline `churn` waits for approval in environment `production`.\n\n**Approve** to run it. **Reject**, or no answer within 24h, fails this task: the deploy does not run.',
+)
+tasks['approve_deploy'].set_upstream([tasks['evaluate']])
 tasks['deploy'] = _task(
     dag,
     task_id='deploy',
@@ -429,13 +464,13 @@ tasks['deploy'] = _task(
         'MLOPS_STAGE': 'deploy',
     },
 )
-tasks['deploy'].set_upstream([tasks['evaluate']])
+tasks['deploy'].set_upstream([tasks['approve_deploy']])
 
 
 stage_dag_1 = DAG(
     dag_id='mlops_churn_production__drift',
     description='Weekly churn model: ingest, featurize, train, gate on AUC, serve, watch drift.',
-    doc_md='Stage `drift` of the churn pipeline, on its own schedule.\n\nWeekly churn model: ingest, featurize, train, gate on AUC, serve, watch drift.\n\n**Approval:** deploy stages require approval in this environment. Airflow has no native approval step: trigger or unpause this DAG only after a human approved the release.\n\nGenerated from `mlops.yaml` by mlops-compiler; do not edit.',
+    doc_md='Stage `drift` of the churn pipeline, on its own schedule.\n\nWeekly churn model: ingest, featurize, train, gate on AUC, serve, watch drift.\n\nGenerated from `mlops.yaml` by mlops-compiler; do not edit.',
     schedule='0 * * * *',
     start_date=datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc),
     catchup=False,
