@@ -38,6 +38,7 @@ from compiler.plan import Plan, PlanStage
 from compiler.render.runner import GATE_FAILED
 from compiler.render.templating import render as render_template
 from compiler.spec.params import env_text
+from compiler.spec.values import Ref
 from compiler.targets.base import OutputFile
 from compiler.targets.kubernetes import NAME, KubernetesSettings
 from compiler.targets.kubernetes import names
@@ -151,6 +152,7 @@ def _common(plan: Plan) -> dict[str, Any]:
         "secret_name": pod.secret_name,
         "node_selector": list(pod.gpu_node_selector),
         "tolerations": list(pod.gpu_tolerations),
+        "service_account": pod.service_account,
     }
 
 
@@ -164,10 +166,12 @@ def _image(stage: PlanStage) -> str:
 
 def _pod_env(plan: Plan, stage: PlanStage, pod: Pod) -> list[PodEnv]:
     """The variables that the manifest sets, in the plan's order (a step's matrix combination
-    after the built-ins); the rest, spec text, are in the stage's env file
-    (`scripts.in_env_file`). The commit comes from the ConfigMap (module docstring), the run id
-    from the engine. A server gets the built-ins only: it runs the image's own entrypoint, not
-    a pipeline run."""
+    after the built-ins). For a step or a job the rest, spec text, is in the stage's env file
+    (`scripts.in_env_file`); the commit comes from the ConfigMap (module docstring), the run id
+    from the engine. A server runs the image's own entrypoint, not the wrapper: it gets
+    `_server_env` instead."""
+    if pod == "server":
+        return _server_env(plan, stage)
     builtins: list[PodEnv] = []
     rest: list[PodEnv] = []
     params = {p.var: p.name for p in plan.params}
@@ -182,8 +186,6 @@ def _pod_env(plan: Plan, stage: PlanStage, pod: Pod) -> list[PodEnv]:
         elif var.origin == "builtin":
             if var.text is not None:
                 builtins.append(PodEnv(var.name, value=_k8s_literal(var.text)))
-        elif pod == "server":
-            continue
         elif var.origin == "param":
             if pod == "step":  # a CronJob's env file sets the defaults
                 rest.append(PodEnv(var.name, field=param_field(params[var.name])))
@@ -193,6 +195,56 @@ def _pod_env(plan: Plan, stage: PlanStage, pod: Pod) -> list[PodEnv]:
         builtins.append(PodEnv(scripts.COMBINATION_VAR,
                                value="{{inputs.parameters.combination}}"))
     return builtins + rest
+
+
+def _server_env(plan: Plan, stage: PlanStage) -> list[PodEnv]:
+    """The model server's configuration (SPEC.md section 2, `serve`): the deploy stage's merged
+    env and secrets, with the tracking settings, as a pipeline pod sees them, minus what only a
+    run has. No wrapper reads an env file here, so the values are in the pod template itself:
+    each one YAML-encoded and `$`-doubled (`_k8s_literal`), so the kubelet's `$(VAR)` expansion
+    gives back the text as written; a secret is a `secretKeyRef`, never its value.
+
+    What a server does not get: the run id, the params' and matrix's variables, the gate's
+    data. A server is not a run: a `${params.X}` in a value is the param's default (what a
+    CronJob's run sees too), fixed when the files are built, and a value that reads a matrix
+    axis is left out (one Deployment serves every combination, so no axis has one value).
+
+    Rollouts: the env is part of the pod template, so a change to any of these values (the
+    deploy stage's env or secrets, the top-level ones it inherits, the tracking settings, the
+    default of a param it reads) rolls the server, as it must for the server to see it; an edit
+    to another stage changes none of them. A secret's value lives in the Secret: changing it
+    rolls nothing (restart the Deployment, or use a controller that does)."""
+    defaults = {p.var: p.default_text for p in plan.params}
+    found: list[PodEnv] = []
+    for var in stage.env:
+        if var.name == scripts.GIT_SHA_VAR:
+            found.append(PodEnv(var.name, config=scripts.GIT_SHA_KEY))
+        elif var.origin == "builtin":
+            if var.text is not None:
+                found.append(PodEnv(var.name, value=_k8s_literal(var.text)))
+        elif var.origin not in ("spec", "tracking", "secret"):
+            continue
+        elif len(var.pieces) == 1 and isinstance(var.pieces[0], Secret):
+            found.append(PodEnv(var.name, secret=var.pieces[0].name))
+        else:
+            text = _server_text(var.pieces, defaults)
+            if text is not None:
+                found.append(PodEnv(var.name, value=_k8s_literal(text)))
+    return found
+
+
+def _server_text(pieces: tuple[Any, ...], defaults: dict[str, str]) -> Optional[str]:
+    """The value a server sees: literal text, a param reference as its default; None when the
+    value reads something a server has no value for (a matrix axis, the engine)."""
+    text = ""
+    for piece in pieces:
+        if isinstance(piece, str):
+            text += piece
+        elif isinstance(piece, Ref) and piece.kind == "params":
+            text += defaults[piece.var]
+        else:
+            return None
+    return text
 
 
 def _configmap(plan: Plan) -> dict[str, Any]:
@@ -236,7 +288,6 @@ def _workflow(plan: Plan) -> dict[str, Any]:
         **_common(plan),
         "meta": _meta(plan, template_name(plan), "pipeline"),
         "pod_labels": names.labels(plan, "pipeline"),
-        "service_account": plan.pod.service_account,
         "params": [{"name": p.name, "value": p.default_text,
                     "enum": [env_text(v) for v in p.schema.get("enum", ())],
                     "description": p.schema.get("description")} for p in plan.params],
@@ -278,6 +329,7 @@ def _deployment(plan: Plan, stage: PlanStage) -> dict[str, Any]:
         "image": serve.image or _image(stage), "port": serve.port, "health": serve.health,
         "env": _pod_env(plan, stage, "server"),
         "configmap": configmap_name(plan), "secret_name": plan.pod.secret_name,
+        "service_account": plan.pod.service_account,
         "cpu": stage.resources.cpu, "memory": stage.resources.memory,
     }
 

@@ -1,0 +1,189 @@
+"""What the Kubernetes target's workloads do when they run (issue 15), each point a decision
+checked here on the manifests, as Kubernetes and Argo document their behaviour:
+
+- the model server gets the deploy stage's configuration (env, secrets, service account), and
+  a change to it rolls the server while an edit elsewhere does not;
+- private images: `image_pull_secrets` reaches every pod;
+- an approval that nobody gives ends, after `approval_timeout`, as a rejection, never a deploy;
+- the workspace's access mode is a setting, and lint says when ReadWriteOnce cannot hold.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from compiler import pipeline
+from compiler.analysis import analyze
+from tests import tooling
+
+REPO = Path(__file__).resolve().parent.parent
+IMAGE = "ghcr.io/acme/x:1.0"
+
+# Text the kubelet would change if it reached an env `value` unescaped.
+KUBELET_HOSTILE = "$(HOME) $$(HOME) $$$(X) $ $$ ${HOME} $(unclosed {{x}} 'q' \"d\"\nline"
+
+BASE: dict[str, Any] = {
+    "version": 1,
+    "name": "rt",
+    "params": {"lr": 0.5, "depth": 3},
+    "env": {"TOP": "top"},
+    "secrets": ["DSN"],
+    "defaults": {"image": IMAGE},
+    "triggers": {"schedule": "0 3 * * *"},
+    "stages": {
+        "ingest": {"run": "echo a > a", "outputs": ["a"]},
+        "other": {"run": "echo b > b", "outputs": ["b"]},
+        "train": {"run": "true", "inputs": ["a", "b"], "outputs": ["model/"],
+                  "env": {"TRAIN_ONLY": "x"}, "matrix": {"seed": [1, 2]}},
+        "evaluate": {"type": "evaluate", "run": "true", "inputs": ["model/"],
+                     "metrics": "m.json", "gate": ["auc >= 0.5"]},
+        "deploy": {"type": "deploy", "needs": ["evaluate"], "run": "true",
+                   "secrets": ["MODEL_TOKEN"],
+                   "env": {"MODEL_URI": "s3://models/rt", "WEIRD": KUBELET_HOSTILE,
+                           "LR_USED": "lr=${params.lr}"},
+                   "serve": {"image": IMAGE, "port": 8080, "health": "/healthz"}},
+        "smoke": {"run": "true", "needs": ["deploy"]},
+        "drift": {"type": "monitor", "schedule": "0 * * * *", "run": "true"},
+    },
+    "environments": {"production": {"approval": True}},
+    "targets": {"kubernetes": {"namespace": "rt", "service_account": "rt-runner"}},
+}
+
+
+def _spec(**changes: Any) -> dict[str, Any]:
+    spec = copy.deepcopy(BASE)
+    for path, value in changes.items():
+        node = spec
+        *parents, last = path.split("__")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return spec
+
+
+def _files(spec: dict[str, Any]) -> dict[str, Any]:
+    """k8s path -> its document, every environment."""
+    analysis = analyze(yaml.safe_dump(spec, sort_keys=False).encode(), "mlops.yaml")
+    assert analysis.ok(), [d.format() for d in analysis.diagnostics]
+    return {path: yaml.safe_load(text) for path, text in
+            pipeline.build(analysis, spec_path="mlops.yaml").files.items()
+            if path.startswith("k8s/") and not path.endswith("kustomization.yaml")}
+
+
+def _diagnostics(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    analysis = analyze(yaml.safe_dump(spec, sort_keys=False).encode(), "mlops.yaml")
+    return [(d.code, d.message) for d in analysis.diagnostics]
+
+
+def _pod(doc: dict[str, Any]) -> dict[str, Any]:
+    if doc["kind"] == "Deployment":
+        pod: dict[str, Any] = doc["spec"]["template"]["spec"]
+    elif doc["kind"] == "CronJob":
+        pod = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    else:
+        pod = doc["spec"]
+    return pod
+
+
+def kubelet_expand(text: str, defined: dict[str, str]) -> str:
+    """The kubelet's expansion of an env `value` (k8s.io/kubernetes third_party/forked/golang/
+    expansion): `$$` is `$`, `$(NAME)` is NAME's value when defined (else kept as written), any
+    other `$` is kept."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "$" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt == "$":
+                out.append("$")
+                i += 2
+                continue
+            if nxt == "(":
+                end = text.find(")", i + 2)
+                if end != -1:
+                    name = text[i + 2:end]
+                    out.append(defined.get(name, f"$({name})"))
+                    i = end + 1
+                    continue
+            out.append("$" + nxt)
+            i += 2
+            continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+def test_kubelet_expand_follows_the_documented_rules() -> None:
+    assert kubelet_expand("$$(X) $(X) $(Y) $$ $a $(", {"X": "v"}) == "$(X) v $(Y) $ $a $("
+
+
+# ------------------------------------------------------------ point 3: the server's config
+
+
+def test_the_server_gets_the_deploy_stage_s_env_and_secrets() -> None:
+    files = _files(BASE)
+    deployment = files["k8s/production/deployment-deploy.yaml"]
+    (server,) = _pod(deployment)["containers"]
+    env = {e["name"]: e for e in server["env"]}
+    values = {name: kubelet_expand(e["value"], {"HOME": "/root", "X": "x"})
+              for name, e in env.items() if "value" in e}
+    assert values["TOP"] == "top" and values["MODEL_URI"] == "s3://models/rt"
+    assert values["WEIRD"] == KUBELET_HOSTILE          # byte for byte after the kubelet
+    assert values["LR_USED"] == "lr=0.5"               # a server is no run: the default
+    assert "TRAIN_ONLY" not in env                     # another stage's env
+    for secret in ("DSN", "MODEL_TOKEN"):
+        assert env[secret] == {"name": secret, "valueFrom": {"secretKeyRef": {
+            "name": "mlops-rt", "key": secret}}}
+    assert not [n for n in env if n.startswith(("MLOPS_PARAM_", "MLOPS_MATRIX_", "MLOPS_RUN"))]
+    assert {"MLOPS_PIPELINE", "MLOPS_STAGE", "MLOPS_GIT_SHA"} <= set(env)
+
+
+def test_a_server_variable_that_reads_a_matrix_axis_is_left_out() -> None:
+    spec = _spec()
+    spec["stages"]["deploy"]["matrix"] = {"region": ["eu", "us"]}
+    spec["stages"]["deploy"]["env"]["REGION"] = "r-${matrix.region}"
+    (server,) = _pod(_files(spec)["k8s/production/deployment-deploy.yaml"])["containers"]
+    names = {e["name"] for e in server["env"]}
+    assert "MODEL_URI" in names and "REGION" not in names  # one Deployment, no single value
+
+
+def test_server_and_monitor_run_as_the_target_s_service_account() -> None:
+    files = _files(BASE)
+    for path in ("k8s/production/deployment-deploy.yaml", "k8s/production/cronjob-drift.yaml",
+                 "k8s/production/workflowtemplate.yaml"):
+        assert _pod(files[path])["serviceAccountName"] == "rt-runner", path
+    without = _files(_spec(targets={"kubernetes": {"namespace": "rt"}}))
+    assert "serviceAccountName" not in _pod(without["k8s/production/deployment-deploy.yaml"])
+
+
+def _templates(files: dict[str, Any]) -> dict[str, Any]:
+    return {path: doc["spec"]["template"] if doc["kind"] == "Deployment"
+            else doc["spec"]["jobTemplate"] for path, doc in files.items()
+            if doc["kind"] in ("Deployment", "CronJob")}
+
+
+def test_a_deploy_env_change_rolls_the_server_and_nothing_else_does() -> None:
+    before = _templates(_files(BASE))
+    deploy = "k8s/production/deployment-deploy.yaml"
+    spec = _spec()
+    spec["stages"]["deploy"]["env"]["MODEL_URI"] = "s3://models/rt-v2"
+    after = _templates(_files(spec))
+    assert after[deploy] != before[deploy]
+    assert {p: t for p, t in after.items() if p.split("/")[-1] != deploy.split("/")[-1]} == \
+        {p: t for p, t in before.items() if p.split("/")[-1] != deploy.split("/")[-1]}
+    # an edit to another stage, or to a param the server does not read, rolls nothing
+    for edit in ({"TRAIN_ONLY": "y"}, None):
+        spec = _spec()
+        if edit:
+            spec["stages"]["train"]["env"] = edit
+        else:
+            spec["params"]["depth"] = 4
+        assert _templates(_files(spec)) == before
+    # the default of a param the server reads is part of its configuration
+    spec = _spec()
+    spec["params"]["lr"] = 0.7
+    assert _templates(_files(spec))[deploy] != before[deploy]
