@@ -187,3 +187,27 @@ def test_a_deploy_env_change_rolls_the_server_and_nothing_else_does() -> None:
     spec = _spec()
     spec["params"]["lr"] = 0.7
     assert _templates(_files(spec))[deploy] != before[deploy]
+
+
+# ------------------------------------------------------------ point 10: private images
+
+
+def test_image_pull_secrets_reach_every_pod() -> None:
+    spec = _spec()
+    spec["targets"]["kubernetes"]["image_pull_secrets"] = ["ghcr-pull", "ecr.pull", "ghcr-pull"]
+    files = _files(spec)
+    kinds = set()
+    for path, doc in files.items():
+        if doc["kind"] in ("Deployment", "CronJob", "WorkflowTemplate"):
+            kinds.add(doc["kind"])
+            assert _pod(doc)["imagePullSecrets"] == [{"name": "ghcr-pull"}, {"name": "ecr.pull"}], path
+    assert kinds == {"Deployment", "CronJob", "WorkflowTemplate"}
+    assert all("imagePullSecrets" not in _pod(doc) for doc in _files(BASE).values()
+               if doc["kind"] in kinds)
+
+
+@pytest.mark.parametrize("name", ["Ghcr Pull", "$(X)", "{{workflow.name}}", "-x", "a" * 254])
+def test_an_image_pull_secret_must_be_a_dns_subdomain(name: str) -> None:
+    spec = _spec()
+    spec["targets"]["kubernetes"]["image_pull_secrets"] = [name]
+    assert "MLP402" in {code for code, _ in _diagnostics(spec)}

@@ -54,6 +54,11 @@ class KubernetesSettings(Model):
         None, description="Kubernetes Secret holding the spec's secrets, one key per name; "
                           "default: mlops-<pipeline>")
     workspace: Workspace = Workspace()
+    image_pull_secrets: list[KubeSubdomain] = Field(
+        default_factory=list,
+        description="Secrets (type kubernetes.io/dockerconfigjson) in the namespace for pulling "
+                    "private images: every pod's imagePullSecrets (Argo steps, Deployments, "
+                    "CronJobs)")
     gpu_node_selector: dict[KubeLabelKey, KubeLabelValue] = Field(default_factory=dict)
     gpu_tolerations: list[Toleration] = Field(default_factory=list)
 

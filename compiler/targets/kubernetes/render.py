@@ -14,6 +14,8 @@ Files, under `<targets.kubernetes.path>/<environment or "default">/`, one per re
 Defaults where the spec says nothing: cpu `500m` and memory `512Mi` (requests = limits, always
 set: SPEC.md 5.5). Every pod runs as UID/GID 65532, non-root, read-only root filesystem, no
 privilege escalation, all capabilities dropped, RuntimeDefault seccomp, `/tmp` an emptyDir.
+Every pod (Argo steps, the server, CronJobs) runs as `service_account` when one is set and
+pulls with `image_pull_secrets` (the workflow's `spec.imagePullSecrets`, each pod spec's own).
 See `scripts.py` for why commands and env values live in the ConfigMap.
 
 The source commit (`build --ref`, SPEC.md section 5.6) is an annotation on every object's own
@@ -153,7 +155,13 @@ def _common(plan: Plan) -> dict[str, Any]:
         "node_selector": list(pod.gpu_node_selector),
         "tolerations": list(pod.gpu_tolerations),
         "service_account": pod.service_account,
+        "pull_secrets": _pull_secrets(plan),
     }
+
+
+def _pull_secrets(plan: Plan) -> list[str]:
+    """`image_pull_secrets` as written, each once: the kubelet tries them in order."""
+    return list(dict.fromkeys(_settings(plan).image_pull_secrets))
 
 
 def _image(stage: PlanStage) -> str:
@@ -330,6 +338,7 @@ def _deployment(plan: Plan, stage: PlanStage) -> dict[str, Any]:
         "env": _pod_env(plan, stage, "server"),
         "configmap": configmap_name(plan), "secret_name": plan.pod.secret_name,
         "service_account": plan.pod.service_account,
+        "pull_secrets": _pull_secrets(plan),
         "cpu": stage.resources.cpu, "memory": stage.resources.memory,
     }
 
