@@ -211,3 +211,107 @@ def test_an_image_pull_secret_must_be_a_dns_subdomain(name: str) -> None:
     spec = _spec()
     spec["targets"]["kubernetes"]["image_pull_secrets"] = [name]
     assert "MLP402" in {code for code, _ in _diagnostics(spec)}
+
+
+# ------------------------------------------------------------ point 4: approval
+
+
+def _dag(files: dict[str, Any], env: str = "production") -> dict[str, dict[str, Any]]:
+    doc = files[f"k8s/{env}/workflowtemplate.yaml"]
+    (dag,) = [t for t in doc["spec"]["templates"] if "dag" in t]
+    return {task["name"]: task for task in dag["dag"]["tasks"]}
+
+
+def _approve_template(files: dict[str, Any]) -> dict[str, Any]:
+    doc = files["k8s/production/workflowtemplate.yaml"]
+    (template,) = [t for t in doc["spec"]["templates"] if "suspend" in t]
+    return template
+
+
+def argo_when(when: str, outputs: dict[str, str]) -> bool:
+    """Argo's `when` for our expressions: `{{tasks.T.outputs.parameters.P}}` replaced by the
+    node's output, then each `a == b` compared as strings (Argo's shouldExecute turns bare
+    words into strings), joined by `&&`."""
+    results = []
+    for clause in when.split(" && "):
+        left, right = clause.split(" == ")
+        task = left.removeprefix("{{tasks.").split(".outputs.parameters.")[0]
+        results.append(outputs[task] == right)
+    return all(results)
+
+
+def test_approval_times_out_as_a_rejection_never_as_a_deploy() -> None:
+    files = _files(BASE)
+    approve = _approve_template(files)
+    # An Argo suspend with a duration resumes when it passes: the answer decides, not the resume.
+    assert approve["suspend"] == {"duration": str(24 * 3600)}
+    (given,) = approve["inputs"]["parameters"]
+    (answer,) = approve["outputs"]["parameters"]
+    assert given["name"] == answer["name"] == "approve"      # Argo: the same name in and out
+    assert given["default"] == "reject" and given["enum"] == ["approve", "reject"]
+    # Argo fills a `supplied` output from its default when the duration passes or `argo resume`
+    # gives none (wfutil.OverrideOutputParametersWithDefault).
+    assert answer["valueFrom"] == {"supplied": {}, "default": "reject"}
+    tasks = _dag(files)
+    assert tasks["deploy"]["dependencies"] == ["approve-deploy"]
+    when = tasks["deploy"]["when"]
+    assert argo_when(when, {"approve-deploy": "reject"}) is False     # the timeout's answer
+    assert argo_when(when, {"approve-deploy": "approve"}) is True     # argo node set ... approve
+    # what waits for the deploy is skipped with it; what comes before never waits
+    assert tasks["smoke"]["when"] == when
+    assert "when" not in tasks["approve-deploy"]
+    assert not [n for n in ("ingest", "other", "train", "evaluate") if "when" in tasks[n]]
+    # without approval there is nothing to wait for
+    staging = _files(_spec(environments={"staging": {}}))
+    assert not [t for t in _dag(staging, "staging").values() if "when" in t or
+                t["template"] == "approve"]
+
+
+def test_every_deploy_below_two_approvals_waits_for_both() -> None:
+    spec = _spec()
+    spec["stages"]["canary"] = {"type": "deploy", "run": "true", "needs": ["deploy"]}
+    spec["stages"]["smoke"]["needs"] = ["canary"]
+    tasks = _dag(_files(spec))
+    assert "when" not in tasks["approve-canary"]   # a skipped approval's output never resolves
+    when = tasks["canary"]["when"]
+    assert when == tasks["smoke"]["when"] and when.startswith(tasks["deploy"]["when"] + " && ")
+    assert argo_when(when, {"approve-deploy": "approve", "approve-canary": "approve"})
+    assert not argo_when(when, {"approve-deploy": "reject", "approve-canary": "approve"})
+
+
+def test_approval_timeout_is_a_positive_duration() -> None:
+    spec = _spec()
+    spec["targets"]["kubernetes"]["approval_timeout"] = "1h30m"
+    assert _approve_template(_files(spec))["suspend"] == {"duration": "5400"}
+    for bad in ("0s", "2 hours", "1y"):
+        spec["targets"]["kubernetes"]["approval_timeout"] = bad
+        assert [c for c, _ in _diagnostics(spec) if c.startswith("MLP1")], bad
+
+
+# ------------------------------------------------------------ every setting, strictly valid
+
+
+def _everything() -> dict[str, Any]:
+    spec = _spec()
+    spec["targets"]["kubernetes"].update({
+        "image_pull_secrets": ["ghcr-pull"], "approval_timeout": "2h",
+        "workspace": {"size": "5Gi", "storage_class": "nfs"}})
+    spec["stages"]["canary"] = {"type": "deploy", "run": "true", "needs": ["deploy"]}
+    spec["environments"]["staging"] = {"kubernetes": {"namespace": "rt-staging"}}
+    return spec
+
+
+@pytest.mark.slow
+def test_every_runtime_setting_passes_the_strict_validators(tmp_path: Path) -> None:
+    files = _files(_everything())
+    paths = []
+    for path, doc in files.items():
+        if str(doc["apiVersion"]).startswith("argoproj.io/"):
+            assert tooling.argo_validate(doc) == [], path
+        else:
+            out = tmp_path / path
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(yaml.safe_dump(doc))
+            paths.append(out)
+    assert {files[p]["kind"] for p in files} >= {"WorkflowTemplate", "Deployment", "CronJob"}
+    tooling.kubernetes_validate(paths, tooling.K8S_VERSIONS)

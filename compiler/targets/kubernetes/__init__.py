@@ -10,18 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from compiler.limits import FileLimit, Limit
 from compiler.spec.base import Model
 from compiler.spec.types import (
     NAMESPACE_PATTERN,
+    Duration,
     KubeLabelKey,
     KubeLabelValue,
     KubeSubdomain,
     Quantity,
     RelPath,
 )
+from compiler.spec.values import duration_seconds
 from compiler.targets.base import Anchor, Identifier, OutputFile, Support, emulated, native, unsupported
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,6 +63,16 @@ class KubernetesSettings(Model):
                     "CronJobs)")
     gpu_node_selector: dict[KubeLabelKey, KubeLabelValue] = Field(default_factory=dict)
     gpu_tolerations: list[Toleration] = Field(default_factory=list)
+    approval_timeout: Duration = Field(
+        "24h", description="how long an Argo approval waits for a human; when it passes, the "
+                           "deploy is rejected (skipped), never run")
+
+    @field_validator("approval_timeout")
+    @classmethod
+    def _positive_duration(cls, value: str) -> str:
+        if duration_seconds(value) == 0:  # raises, with the rule, for what is no duration
+            raise ValueError("an approval timeout must be positive")
+        return value
 
 
 class KubernetesShortcut(Model):
@@ -83,7 +95,8 @@ CAPABILITIES: dict[str, Support] = {
     "gate": emulated("the stage runner checks it after the command; never retried"),
     "schedule": native("CronWorkflow schedules"),
     "stage schedule": native("CronJob"),
-    "approval": native("Argo suspend step before deploy"),
+    "approval": native("Argo suspend step before deploy; no answer within approval_timeout "
+                       "rejects it"),
     "serve": native("Deployment, Service and HorizontalPodAutoscaler"),
     "push trigger": unsupported("Argo has no push trigger (use Argo Events)"),
 }

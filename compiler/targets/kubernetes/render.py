@@ -18,6 +18,22 @@ Every pod (Argo steps, the server, CronJobs) runs as `service_account` when one 
 pulls with `image_pull_secrets` (the workflow's `spec.imagePullSecrets`, each pod spec's own).
 See `scripts.py` for why commands and env values live in the ConfigMap.
 
+Approval (an environment's `approval: true`): before each deploy stage, a task
+`approve-<stage>` suspends the workflow for at most `approval_timeout` (default 24h). Its answer
+is the suspend step's intermediate parameter `approve` (default `reject`); the deploy task, and
+every task below it, runs only `when` the answer is `approve`. To approve, in one command:
+
+    argo node set <workflow> --output-parameter approve=approve --phase Succeeded \
+        --node-field-selector displayName=approve-<stage>
+
+or resume the step in the Argo UI choosing `approve`. To reject: `argo resume <workflow>`, or
+let the timeout pass; either gives the default, `reject`, and the deploy and what follows it
+are skipped (the run still ends, so a CronWorkflow's `concurrencyPolicy: Forbid` skips later
+runs for at most the timeout). The duration alone would not do: an Argo suspend step with a
+`duration` resumes when it passes, which without the parameter would approve every deploy
+nobody looked at. Do not resume the step with `argo resume --node-field-selector` alone: that
+marks it done without an answer, and Argo then waits for one.
+
 The source commit (`build --ref`, SPEC.md section 5.6) is an annotation on every object's own
 metadata, never in a pod template: a Deployment rolls out whenever its pod template changes, so
 a commit there would restart the model server at every build of another commit, with nothing
@@ -40,7 +56,7 @@ from compiler.plan import Plan, PlanStage
 from compiler.render.runner import GATE_FAILED
 from compiler.render.templating import render as render_template
 from compiler.spec.params import env_text
-from compiler.spec.values import Ref
+from compiler.spec.values import Ref, duration_seconds
 from compiler.targets.base import OutputFile
 from compiler.targets.kubernetes import NAME, KubernetesSettings
 from compiler.targets.kubernetes import names
@@ -48,6 +64,12 @@ from compiler.targets.kubernetes.names import configmap_name, template_name
 from compiler.targets.kubernetes import scripts
 
 APPROVE_TEMPLATE = "approve"
+# The approval's answer: an intermediate parameter of the suspend step (Argo 3.4+), which a
+# human sets; the default, taken when the step's `duration` passes unanswered or `argo resume`
+# gives none, is a rejection. An Argo suspend with a duration *resumes* when it passes, so the
+# duration alone would approve every deploy nobody looked at.
+APPROVAL_PARAMETER = "approve"
+APPROVE, REJECT = "approve", "reject"
 # MLOPS_RUN_ID, read with the Downward API from a label that the engine's controller puts on
 # every pod of a run: the Workflow's name (Argo; every step and retry of the run shares it, and
 # `argo get NAME` finds the run), or the Job's name (a CronJob's run, shared by its retries).
@@ -128,6 +150,15 @@ def param_annotation(param: str) -> str:
 def param_field(param: str) -> str:
     """The Downward API field of that annotation."""
     return f"metadata.annotations['{param_annotation(param)}']"
+
+
+def approved(approve_tasks: tuple[str, ...]) -> Optional[str]:
+    """The `when` of a task that runs only if every one of these approvals said `approve`
+    (Argo compares the two sides as strings)."""
+    if not approve_tasks:
+        return None
+    return " && ".join(f"{{{{tasks.{task}.outputs.parameters.{APPROVAL_PARAMETER}}}}} == {APPROVE}"
+                       for task in approve_tasks)
 
 
 def approval_task(plan: Plan, stage: PlanStage) -> str:
@@ -270,18 +301,26 @@ def _workflow(plan: Plan) -> dict[str, Any]:
                          for p in plan.params]
     tasks: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
+    # stage -> the approve tasks it waits for: its own (a deploy) and those of every deploy
+    # above it, so that nothing downstream of a rejected deploy runs either (a skipped task
+    # counts as done for `dependencies`). Stages are in topological order.
+    guards: dict[str, tuple[str, ...]] = {}
     for stage in stages:
         dependencies = [plan.stage(n).dns for n in stage.needs]
+        guard = [task for need in stage.needs for task in guards[need]]
         if plan.approval and stage.type == "deploy":
-            # A human resumes the workflow (`argo resume`) before the deploy step runs.
+            # Unconditional: a `when` reading a skipped task's output would never resolve.
             approve = approval_task(plan, stage)
             tasks.append({"name": approve, "template": APPROVE_TEMPLATE,
-                          "dependencies": dependencies, "with_items": None})
+                          "dependencies": dependencies, "with_items": None, "when": None})
             dependencies = [approve]
+            guard.append(approve)
+        guards[stage.name] = tuple(dict.fromkeys(guard))
         combos = stage.combinations
         tasks.append({"name": stage.dns, "template": stage_template(stage),
                       "dependencies": dependencies,
-                      "with_items": [str(c.index) for c in combos] if combos else None})
+                      "with_items": [str(c.index) for c in combos] if combos else None,
+                      "when": approved(guards[stage.name])})
         steps.append({
             "template": stage_template(stage), "matrix": bool(combos),
             "image": _image(stage), "env": _pod_env(plan, stage, "step"),
@@ -303,6 +342,9 @@ def _workflow(plan: Plan) -> dict[str, Any]:
         "tasks": tasks,
         "steps": steps,
         "approvals": any(t["template"] == APPROVE_TEMPLATE for t in tasks),
+        "approval": {"parameter": APPROVAL_PARAMETER, "approve": APPROVE, "reject": REJECT,
+                     "timeout": str(duration_seconds(settings.approval_timeout)),
+                     "timeout_text": settings.approval_timeout},
     }
 
 
