@@ -126,6 +126,8 @@ CODES: dict[str, Code] = {c.code: c for c in (
     Code("MLP408", "dvc-interpolation", E, "'${...}' in a path, which DVC would interpolate"),
     Code("MLP409", "dvc-output-overlap", E, "a stage whose input overlaps its own output, "
                                             "which DVC refuses"),
+    Code("MLP416", "single-node-workspace", W, "stages that run at the same time while the "
+                                               "Kubernetes workspace is ReadWriteOnce"),
 )}
 
 _DOCS = Path(__file__).resolve().parent / "codedocs"

@@ -295,7 +295,7 @@ def _everything() -> dict[str, Any]:
     spec = _spec()
     spec["targets"]["kubernetes"].update({
         "image_pull_secrets": ["ghcr-pull"], "approval_timeout": "2h",
-        "workspace": {"size": "5Gi", "storage_class": "nfs"}})
+        "workspace": {"size": "5Gi", "storage_class": "nfs", "access_mode": "ReadWriteMany"}})
     spec["stages"]["canary"] = {"type": "deploy", "run": "true", "needs": ["deploy"]}
     spec["environments"]["staging"] = {"kubernetes": {"namespace": "rt-staging"}}
     return spec
@@ -315,3 +315,73 @@ def test_every_runtime_setting_passes_the_strict_validators(tmp_path: Path) -> N
             paths.append(out)
     assert {files[p]["kind"] for p in files} >= {"WorkflowTemplate", "Deployment", "CronJob"}
     tooling.kubernetes_validate(paths, tooling.K8S_VERSIONS)
+
+
+# ------------------------------------------------------------ point 1: the workspace
+
+
+def _claim(files: dict[str, Any], env: str = "production") -> dict[str, Any]:
+    (claim,) = files[f"k8s/{env}/workflowtemplate.yaml"]["spec"]["volumeClaimTemplates"]
+    spec: dict[str, Any] = claim["spec"]
+    return spec
+
+
+def _rwo_warnings(spec: dict[str, Any]) -> list[str]:
+    return [message for code, message in _diagnostics(spec) if code == "MLP416"]
+
+
+def test_the_workspace_access_mode_is_a_setting_and_rwo_by_default() -> None:
+    assert _claim(_files(BASE))["accessModes"] == ["ReadWriteOnce"]
+    spec = _spec()
+    spec["targets"]["kubernetes"]["workspace"] = {"access_mode": "ReadWriteMany",
+                                                  "storage_class": "nfs"}
+    assert _claim(_files(spec))["accessModes"] == ["ReadWriteMany"]
+    assert _rwo_warnings(spec) == []
+    spec["targets"]["kubernetes"]["workspace"]["access_mode"] = "ReadWriteOncePod"
+    assert [c for c, _ in _diagnostics(spec) if c.startswith("MLP1")]
+
+
+def test_lint_warns_when_stages_run_at_once_on_a_read_write_once_workspace() -> None:
+    # BASE: ingest and other can run at once, and train fans out to two pods
+    found = _rwo_warnings(BASE)
+    assert len(found) == 2
+    assert any("'train' runs its matrix combinations at the same time" in m for m in found)
+    assert any("'ingest' and 'other' can run at the same time" in m for m in found)
+    # one chain of single pods: nothing runs at once, so ReadWriteOnce is fine
+    chain: dict[str, Any] = {
+        "version": 1, "name": "chain", "defaults": {"image": IMAGE},
+        "stages": {"a": {"run": "true", "outputs": ["a"]},
+                   "b": {"run": "true", "inputs": ["a"], "matrix": {"x": [1]}},
+                   "c": {"run": "true", "needs": ["b"]},
+                   "watch": {"type": "monitor", "schedule": "@hourly", "run": "true"}},
+    }
+    assert _rwo_warnings(chain) == []
+    # ReadWriteOnce written out is a choice (a one-node cluster): nothing more to say
+    spec = _spec()
+    spec["targets"]["kubernetes"]["workspace"] = {"access_mode": "ReadWriteOnce"}
+    assert _rwo_warnings(spec) == []
+    # not built for Kubernetes: nothing to say
+    spec = _spec()
+    spec["targets"] = {"github": {}}
+    assert _rwo_warnings(spec) == []
+
+
+def test_an_environment_can_choose_its_own_access_mode() -> None:
+    spec = _spec()
+    spec["targets"]["kubernetes"]["workspace"] = {"access_mode": "ReadWriteMany"}
+    spec["environments"]["production"]["targets"] = {
+        "kubernetes": {"workspace": {"access_mode": "ReadWriteOnce"}}}
+    assert _rwo_warnings(spec) == []
+    files = _files(spec)
+    assert _claim(files)["accessModes"] == ["ReadWriteOnce"]
+    spec["environments"]["staging"] = {"kubernetes": {"namespace": "rt-staging"}}
+    assert _claim(_files(spec), "staging")["accessModes"] == ["ReadWriteMany"]
+
+
+def test_a_long_chain_is_checked_in_one_pass() -> None:
+    stages = {f"s{i}": {"run": "true", **({"needs": [f"s{i - 1}"]} if i else {})}
+              for i in range(1000)}
+    spec = {"version": 1, "name": "long", "defaults": {"image": IMAGE}, "stages": stages}
+    assert _rwo_warnings(spec) == []
+    stages["extra"] = {"run": "true", "needs": ["s0"]}
+    assert len(_rwo_warnings(spec)) == 1

@@ -35,8 +35,16 @@ NAME = "kubernetes"
 
 
 class Workspace(Model):
+    """The run's working directory, one volume claim that every Argo step mounts."""
+
     size: Quantity = "10Gi"
     storage_class: Optional[KubeSubdomain] = None
+    access_mode: Literal["ReadWriteOnce", "ReadWriteMany"] = Field(
+        "ReadWriteOnce",
+        description="ReadWriteOnce (the default) attaches to one node: stages that run at the "
+                    "same time on other nodes cannot mount it (lint MLP416 warns until this is "
+                    "set); ReadWriteMany needs a storage class that offers it (NFS, EFS, "
+                    "Filestore, Azure Files)")
 
 
 class Toleration(Model):
@@ -83,7 +91,8 @@ class KubernetesShortcut(Model):
 
 CAPABILITIES: dict[str, Support] = {
     "needs": native("Argo DAG dependencies"),
-    "inputs/outputs": native("one workspace volume claim for the whole workflow"),
+    "inputs/outputs": native("one workspace volume claim for the whole workflow "
+                             "(ReadWriteOnce unless workspace.access_mode says otherwise)"),
     "retries": native("Argo retryStrategy with backoff; a CronJob's Job backoffLimit"),
     "timeout": native("activeDeadlineSeconds"),
     "image": native("container image"),
@@ -141,9 +150,9 @@ class KubernetesTarget:
         )
 
     def rules(self) -> Sequence[Rule]:
-        from compiler.targets.kubernetes import argo_substitution
+        from compiler.targets.kubernetes import argo_substitution, workspace_access
 
-        return (argo_substitution.RULE,)
+        return (argo_substitution.RULE, workspace_access.RULE)
 
     def render(self, plan: Plan) -> list[OutputFile]:
         from compiler.targets.kubernetes import render
