@@ -385,3 +385,17 @@ def test_a_long_chain_is_checked_in_one_pass() -> None:
     assert _rwo_warnings(spec) == []
     stages["extra"] = {"run": "true", "needs": ["s0"]}
     assert len(_rwo_warnings(spec)) == 1
+
+
+def test_no_spec_text_where_the_kubelet_or_argo_would_evaluate_it() -> None:
+    """The hostile checker of test_hostile.py over every new setting and the server's env
+    (KUBELET_HOSTILE in a deploy env value, `$(`, `$$` and `{{` included)."""
+    from tests.hostile_support import unsafe_places
+
+    analysis = analyze(yaml.safe_dump(_everything(), sort_keys=False).encode(), "mlops.yaml")
+    files = {p: t for p, t in pipeline.build(analysis, spec_path="mlops.yaml").files.items()
+             if p.startswith("k8s/")}
+    assert unsafe_places(files) == []
+    # and the checker does see an unescaped value (it would have caught the server's)
+    deployment = files["k8s/production/deployment-deploy.yaml"]
+    assert unsafe_places({"d.yaml": deployment.replace("$$$$(HOME)", "$$$(HOME)")})
