@@ -106,7 +106,8 @@ CAPABILITIES: dict[str, Support] = {
     "stage schedule": native("CronJob"),
     "approval": native("Argo suspend step before deploy; no answer within approval_timeout "
                        "rejects it"),
-    "serve": native("Deployment, Service and HorizontalPodAutoscaler"),
+    "serve": native("Deployment with the deploy stage's env, secrets and service account; "
+                    "Service and HorizontalPodAutoscaler"),
     "push trigger": unsupported("Argo has no push trigger (use Argo Events)"),
 }
 
