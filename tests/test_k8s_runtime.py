@@ -20,6 +20,7 @@ import yaml
 from compiler import pipeline
 from compiler.analysis import analyze
 from tests import tooling
+from tests.hostile_support import kubelet_expand
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGE = "ghcr.io/acme/x:1.0"
@@ -88,33 +89,6 @@ def _pod(doc: dict[str, Any]) -> dict[str, Any]:
     else:
         pod = doc["spec"]
     return pod
-
-
-def kubelet_expand(text: str, defined: dict[str, str]) -> str:
-    """The kubelet's expansion of an env `value` (k8s.io/kubernetes third_party/forked/golang/
-    expansion): `$$` is `$`, `$(NAME)` is NAME's value when defined (else kept as written), any
-    other `$` is kept."""
-    out, i = [], 0
-    while i < len(text):
-        if text[i] == "$" and i + 1 < len(text):
-            nxt = text[i + 1]
-            if nxt == "$":
-                out.append("$")
-                i += 2
-                continue
-            if nxt == "(":
-                end = text.find(")", i + 2)
-                if end != -1:
-                    name = text[i + 2:end]
-                    out.append(defined.get(name, f"$({name})"))
-                    i = end + 1
-                    continue
-            out.append("$" + nxt)
-            i += 2
-            continue
-        out.append(text[i])
-        i += 1
-    return "".join(out)
 
 
 def test_kubelet_expand_follows_the_documented_rules() -> None:
