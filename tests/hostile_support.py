@@ -204,9 +204,10 @@ def strings(value: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
 
 # The only `${{ }}` forms the GitHub target writes (compiler/render/github.py, templates/github).
 GITHUB_EXPRESSION = re.compile(
-    r"\$\{\{ (?:github\.event\.inputs\['[a-z][a-z0-9_-]*'\] \|\| env\.MLOPS_DEFAULT_[A-Z0-9_]+"
-    r"|matrix\['[a-z][a-z0-9_-]*'\]|secrets\.[A-Za-z_][A-Za-z0-9_]*|github\.[a-z_.]+"
-    r"|strategy\.job-index|runner\.[a-z_]+|inputs\.[a-z_]+) \}\}")
+    r"\$\{\{ (?:fromJSON\(toJSON\(github\.event\.inputs\['([a-z][a-z0-9_-]*)'\]\) != 'null' && "
+    r"toJSON\(github\.event\.inputs\['\1'\]\) \|\| toJSON\(env\.MLOPS_DEFAULT_[A-Z0-9_]+\)\)"
+    r"|matrix\['(?:_shard|[a-z][a-z0-9_-]*)'\]|secrets\.[A-Za-z_][A-Za-z0-9_]*|github\.[a-z_.]+"
+    r"|runner\.[a-z_]+|inputs\.[a-z_]+) \}\}")
 # The only `{{...}}` the Kubernetes target writes into Argo documents.
 ARGO_EXPRESSION = re.compile(
     r"\{\{(?:workflow\.parameters\.[a-z][a-z0-9_-]*|inputs\.parameters\.combination|item"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import ast
 import json
 import math
-import shlex
 import shutil
 import subprocess
 import tempfile
@@ -22,7 +21,8 @@ import yaml
 from compiler import pipeline
 from compiler.analysis import Analysis
 from compiler.plan import Plan
-from compiler.render.gate import GATE_SCRIPT
+from compiler.envvars import gates_json
+from compiler.render.runner import RUNNER
 from compiler.targets import TARGETS
 from compiler.targets.airflow.names import dag_path, file_stem, task_ids
 from tests import tooling
@@ -186,7 +186,7 @@ def _operator_calls(content: str) -> list[dict[str, Any]]:
     for node in ast.walk(ast.parse(content)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_task":
             calls.append({k.arg: ast.literal_eval(k.value) for k in node.keywords
-                          if k.arg in ("task_id", "run", "image", "secret_names")})
+                          if k.arg in ("task_id", "run", "image", "secrets")})
     return calls
 
 
@@ -224,6 +224,34 @@ targets: {{airflow: {{operator: {operator}}}}}
     assert calls["b"]["run"] == plan.stage("b").run
     # the same code as for a harmless text: the nasty one stayed inside string literals
     assert _code_shape(content) == _code_shape(render("plain text")[1])
+
+
+def test_tasks_run_the_stage_runner_with_their_own_secrets_only() -> None:
+    spec = """\
+version: 1
+name: scoped
+tracking: {mlflow: {tracking_uri: "http://mlflow:5000", token_secret: ML_TOKEN}}
+stages:
+  train: {run: "true", secrets: [TRAIN_KEY], retries: 2}
+  report: {run: "true", needs: [train]}
+targets: {airflow: {operator: bash}}
+"""
+    (plan,) = _plans(_analyze(spec))
+    content = TARGET.render(plan)[0].content
+    secrets = {}
+    for node in ast.walk(ast.parse(content)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_task":
+            args = {k.arg: k.value for k in node.keywords}
+            secrets[ast.literal_eval(args["task_id"])] = (
+                ast.literal_eval(args["secrets"]) if "secrets" in args else None)
+    # the tracking token every stage reads is the default; the stage's own key only on it
+    assert secrets == {"train": (("MLFLOW_TRACKING_TOKEN", "ML_TOKEN"), ("TRAIN_KEY", "TRAIN_KEY")),
+                       "report": None}
+    assert "secrets: tuple[tuple[str, str], ...] = (('MLFLOW_TRACKING_TOKEN', 'ML_TOKEN'),)" in content
+    assert "append_env=False," in content and "append_env=True" not in content
+    assert "'MLOPS_RUN_ID': (RUN_ID,)," in content  # the run's id, read when a task runs
+    assert "'MLOPS_RETRIES'" not in content  # Airflow retries; a failed gate is final
+    assert "RUNNER = (\n" in content and "bash_command=BASH_COMMAND," in content
 
 
 # ------------------------------------------------------------------------ real Airflow: load
@@ -469,13 +497,91 @@ def test_pods_are_hardened_and_valid(major: int, examples_dir: Path, tmp_path: P
         for var in stage.env:
             if var.origin == "spec" and var.text is not None:
                 assert env[var.name]["value"].replace("$$", "$") == var.text
-        for name in stage.secrets:
-            assert env[name]["valueFrom"]["secretKeyRef"]["key"] == name
-            assert "value" not in env[name]
-        # Kubernetes reduces `$$` to `$`: the shell gets the command as written
-        script = container["args"][0].replace("$$", "$")
-        assert script == (f"sh -c {shlex.quote(stage.run or '')} && exec python3 -c "
-                          f"{shlex.quote(GATE_SCRIPT)}" if stage.gate else stage.run)
+        for var in stage.env:
+            if var.origin == "secret":
+                assert env[var.name]["valueFrom"]["secretKeyRef"]["key"] == var.name
+                assert "value" not in env[var.name]
+        # Kubernetes reduces `$$` to `$`: the shell gets the runner and the command as written
+        assert container["args"] == [RUNNER.replace("$", "$$")]
+        assert env["MLOPS_RUN"]["value"].replace("$$", "$") == stage.run
+        assert "MLOPS_RUN_ID" not in env  # the run's id, set when a run builds its pod
+        assert (env["MLOPS_GATES"]["value"].replace("$$", "$") == gates_json(stage.gate)
+                if stage.gate else "MLOPS_GATES" not in env)
     for index, pod in enumerate(pods.values()):
         (tmp_path / f"pod-{index}.yaml").write_text(yaml.safe_dump(pod))
     tooling.kubernetes_validate(sorted(tmp_path.glob("pod-*.yaml")))
+
+
+# A pod task's run without a cluster: the provider's execute() reports the runner's exit 86
+# as a skip (skip_on_exit_code), which our operator must turn into a failure, without retries
+# when the stage has a gate; a run's pod carries the run's id and params.
+POD_RUN_SCRIPT = """\
+import json, sys, types
+try:
+    from airflow.dag_processing.dagbag import DagBag
+except ImportError:
+    from airflow.models.dagbag import DagBag
+try:
+    from airflow.sdk.exceptions import AirflowSkipException
+except ImportError:
+    from airflow.exceptions import AirflowSkipException
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import ApiClient
+bag = DagBag(dag_folder=sys.argv[1])
+task = bag.dags["mlops_podrun"].get_task("evaluate")
+def exit_86(self, context):
+    raise AirflowSkipException("Pod p returned exit code 86. Skipping.")
+KubernetesPodOperator.execute = exit_86
+raised = {}
+for name in ("evaluate", "report"):
+    try:
+        bag.dags["mlops_podrun"].get_task(name).execute({})
+    except Exception as exc:
+        raised[name] = type(exc).__name__
+ti = types.SimpleNamespace(dag_id=task.dag_id, task_id=task.task_id, map_index=-1, try_number=1)
+context = {"params": {"lr": "{{ run_id }} $(id)"}, "run_id": "manual__2024-01-01T00:00:00+00:00",
+           "ti": ti, "dag": task.dag}
+pod = ApiClient().sanitize_for_serialization(task.build_pod_request_obj(context, dry_run=True))
+env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
+print("@@RUN@@ " + json.dumps({"raised": raised, "retries": task.retries, "env": env,
+                              "errors": {str(k): str(v) for k, v in bag.import_errors.items()}}))
+"""
+POD_RUN_SPEC = """\
+version: 1
+name: podrun
+params: {lr: {default: "0.1", type: string}}
+stages:
+  evaluate:
+    run: "echo ${params.lr} > m.json"
+    image: "x:1"
+    retries: 2
+    metrics: m.json
+    gate: ["auc >= 0.5"]
+  report: {run: "exit 86", image: "x:1", needs: [evaluate], retries: 1}
+targets: {airflow: {operator: kubernetes}}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("major", MAJORS)
+def test_pod_gate_failure_is_final_and_runs_carry_their_id(major: int, tmp_path: Path) -> None:
+    (plan,) = _plans(_analyze(POD_RUN_SPEC))
+    _write([plan], tmp_path / "dags")
+    python = tooling.airflow_python(major)
+    shutil.copyfile(python.parent.parent / "airflow-home" / "airflow.db", tmp_path / "airflow.db")
+    (tmp_path / "run.py").write_text(POD_RUN_SCRIPT)
+    proc = subprocess.run([str(python), str(tmp_path / "run.py"), str(tmp_path / "dags")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                          env=tooling._airflow_env(tmp_path))
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("@@RUN@@ ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-6000:]
+    result = json.loads(lines[-1][len("@@RUN@@ "):])
+    assert result["errors"] == {}
+    # exit 86 is the gate's verdict only where there is a gate: elsewhere a retried failure
+    assert result["retries"] == 2
+    assert result["raised"] == {"evaluate": "AirflowFailException", "report": "RuntimeError"}
+    env = result["env"]  # values as Kubernetes reads them: `$$` is one `$`
+    assert env["MLOPS_RUN_ID"] == "manual__2024-01-01T00:00:00+00:00"
+    assert env["MLOPS_PARAM_LR"] == "{{ run_id }} $$(id)"
+    assert env["MLOPS_RUN"] == "echo ${MLOPS_PARAM_LR} > m.json".replace("$", "$$")
+    assert env["MLOPS_CLEAN"] == "m.json" and "MLOPS_RETRIES" not in env

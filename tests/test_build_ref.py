@@ -74,12 +74,19 @@ def _stamps_only(stamped: list[str], plain: list[str], sha: str) -> bool:
                                   for line in added) and any(sha in line for line in added):
             continue
         unstamp = (f", 'git:{sha}'", f"\\nBuilt from commit `{sha}`.")
+        # (or the commit where the engine's own value was: GitHub's `${{ github.sha }}`)
         if op == "replace" and a2 - a1 == b2 - b1 and all(
-                sha in new and _remove(new, unstamp) == before
+                sha in new and (_remove(new, unstamp) == before
+                                or _unquoted(before.replace("${{ github.sha }}", sha))
+                                == _unquoted(new))
                 for before, new in zip(plain[a1:a2], stamped[b1:b2])):
             continue
         return False
     return True
+
+
+def _unquoted(line: str) -> str:
+    return line.replace('"', "")
 
 
 def _remove(text: str, pieces: tuple[str, ...]) -> str:

@@ -15,7 +15,10 @@ import yaml
 from compiler.analysis import analyze
 from compiler import pipeline
 from compiler.plan import Plan
+from compiler.render.params_check import PARAMS_CHECK
+from compiler.render.runner import RUNNER
 from compiler.targets import TARGETS
+from compiler.targets.github.render import CHECK_JOB
 from tests import tooling
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,11 +41,19 @@ HOSTILE = ("echo \"${HOME}\" $(echo x) `id` 'single' \"dq\" \\back\\slash\\n %s\
 _NAME = r"[A-Za-z0-9_-]+"
 FIXED_EXPRESSIONS = re.compile("|".join([
     re.escape("${{ github.ref }}"),
-    re.escape("${{ strategy.job-index }}"),
-    rf"\$\{{\{{ github\.event\.inputs\['{_NAME}'\] \|\| env\.MLOPS_DEFAULT_[A-Z0-9_]+ \}}\}}",
+    re.escape("${{ matrix['_shard'] }}"),
+    re.escape("${{ github.sha }}"),
+    re.escape("${{ github.run_id }}"),
+    rf"\$\{{\{{ fromJSON\(toJSON\(github\.event\.inputs\['({_NAME})'\]\) != 'null' && "
+    rf"toJSON\(github\.event\.inputs\['\1'\]\) \|\| toJSON\(env\.MLOPS_DEFAULT_[A-Z0-9_]+\)\) \}}\}}",
     rf"\$\{{\{{ matrix\['{_NAME}'\] \}}\}}",
     rf"\$\{{\{{ secrets\.{_NAME} \}}\}}",
 ]))
+
+
+# A param's value: the dispatched text when a dispatch gave one (even ''), else the default.
+EPOCHS = ("${{ fromJSON(toJSON(github.event.inputs['epochs']) != 'null' && "
+          "toJSON(github.event.inputs['epochs']) || toJSON(env.MLOPS_DEFAULT_EPOCHS)) }}")
 
 
 def plans_of(text: str | bytes, name: str = "mlops.yaml") -> tuple[Plan, ...]:
@@ -138,15 +149,19 @@ def test_jobs_needs_equal_the_plan_graph(spec: Path) -> None:
     for plan in plans_of(spec.read_bytes()):
         workflow = load(TARGETS["github"].render(plan)[0].content)
         jobs = workflow["jobs"]
+        check = jobs.pop(CHECK_JOB, None)  # the params check, first: every root job needs it
         assert list(jobs) == [s.name for s in plan.pipeline_stages]
-        edges = {(need, job) for job, body in jobs.items() for need in body.get("needs", [])}
+        edges = {(need, job) for job, body in jobs.items() for need in body.get("needs", [])
+                 if need != CHECK_JOB}
         pipeline = {s.name for s in plan.pipeline_stages}
         assert edges == {(a, b) for a, b in analysis.graph.edges() if b in pipeline}
+        roots = {job for job, body in jobs.items() if CHECK_JOB in body.get("needs", [])}
+        assert roots == ({s.name for s in plan.pipeline_stages if not s.needs} if check else set())
         for stage in plan.scheduled_stages:
             name = f"mlops-{plan.dns}-{stage.dns}{plan.suffix}.yml"
             other = next(f for f in TARGETS["github"].render(plan) if f.path.endswith(name))
             scheduled = load(other.content)
-            assert list(scheduled["jobs"]) == [stage.name]
+            assert list(scheduled["jobs"]) == ([CHECK_JOB] if check else []) + [stage.name]
             assert scheduled["on"]["schedule"] == [{"cron": stage.schedule}]
 
 
@@ -178,13 +193,14 @@ def test_params_become_typed_dispatch_inputs() -> None:
     assert inputs["dataset"]["type"] == "string" and inputs["dataset"]["default"] == "clicks-v3"
     assert workflow["env"] == {"MLOPS_DEFAULT_DATASET": "clicks-v3", "MLOPS_DEFAULT_EPOCHS": "2",
                                "MLOPS_DEFAULT_FULL_EVAL": "false",
-                               "MLOPS_DEFAULT_OPTIMIZER": "adam"}
+                               "MLOPS_DEFAULT_OPTIMIZER": "adam", "MLOPS_RUNNER": RUNNER}
     train = workflow["jobs"]["train"]
-    assert train["strategy"] == {"fail-fast": False, "matrix": {"lr": ["0.01"], "depth": ["4"]}}
+    assert train["strategy"] == {"fail-fast": False, "matrix": {"include": [
+        {"_shard": "0", "lr": "0.01", "depth": "4"}]}}
     env = step(train, "Run")["env"]
     assert env["MLOPS_MATRIX_LR"] == "${{ matrix['lr'] }}"
     assert env["MLOPS_PARAM_EPOCHS"] == \
-        "${{ github.event.inputs['epochs'] || env.MLOPS_DEFAULT_EPOCHS }}"
+        EPOCHS
     assert env["FEATURE_STORE_TOKEN"] == "${{ secrets.FEATURE_STORE_TOKEN }}"
     assert train["runs-on"] == "ubuntu-24.04"  # gpu: 0 in staging
 
@@ -194,8 +210,9 @@ def test_jobs_are_least_privilege_and_pinned() -> None:
         for path, text in render_all(plans_of(spec.read_bytes())).items():
             workflow = load(text)
             assert workflow["permissions"] == {}, path
-            for job in workflow["jobs"].values():
-                assert job["permissions"] == {"contents": "read"}, path
+            for job_id, job in workflow["jobs"].items():
+                # the params check reads nothing: no token at all
+                assert job["permissions"] == ({} if job_id == CHECK_JOB else {"contents": "read"}), path
                 for entry in job["steps"]:
                     if "uses" in entry:
                         assert re.fullmatch(r"[a-z-]+/[a-z-]+@[0-9a-f]{40}", entry["uses"])
@@ -204,7 +221,7 @@ def test_jobs_are_least_privilege_and_pinned() -> None:
                     assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
 
 
-def test_deploy_jobs_use_the_environment_and_gates_follow_the_command() -> None:
+def test_deploy_jobs_use_the_environment_and_the_runner_checks_the_gates() -> None:
     plans = plans_of((REPO / "examples/churn/mlops.yaml").read_bytes())
     production = next(p for p in plans if p.environment == "production")
     jobs = load(TARGETS["github"].render(production)[0].content)["jobs"]
@@ -212,7 +229,12 @@ def test_deploy_jobs_use_the_environment_and_gates_follow_the_command() -> None:
     assert "environment" not in jobs["train"]
     assert jobs["train"]["runs-on"] == ["self-hosted", "gpu"]
     names = [s["name"] for s in jobs["evaluate"]["steps"]]
-    assert names.index("Check the gates") == names.index("Run") + 1
+    assert "Check the gates" not in names  # the runner checks them, after the last attempt
+    env = step(jobs["evaluate"], "Run")["env"]
+    assert env["MLOPS_METRICS"] == "metrics.json" and env["MLOPS_CLEAN"] == "metrics.json"
+    assert env["MLOPS_GATES"] == '[["auc",">=","0.82"],["calibration_error","<=","0.05"]]'
+    assert env["MLOPS_GIT_SHA"] == "${{ github.sha }}"
+    assert env["MLOPS_RUN_ID"] == "${{ github.run_id }}"
     uploads = [s["with"] for s in jobs["ingest"]["steps"] if s["name"].startswith("Upload")]
     assert uploads[0]["name"] == "mlops.ingest.0" and uploads[0]["path"] == "data/raw.parquet"
     download = step(jobs["featurize"], "Download data/raw.parquet")["with"]
@@ -248,12 +270,15 @@ def test_hostile_strings_reach_the_environment_exactly() -> None:
     first = step(workflow["jobs"]["first"], "Run")
     assert first["env"]["MLOPS_RUN"] == HOSTILE
     assert first["env"]["LITERAL"] == HOSTILE
-    assert first["env"]["MIXED"] == ("pre'}}-${{ github.event.inputs['mode'] || "
-                                     "env.MLOPS_DEFAULT_MODE }}-post $(x)")
+    assert first["env"]["MIXED"] == ("pre'}}-${{ fromJSON(toJSON(github.event.inputs['mode']) "
+                                     "!= 'null' && toJSON(github.event.inputs['mode']) || "
+                                     "toJSON(env.MLOPS_DEFAULT_MODE)) }}-post $(x)")
     assert workflow["env"]["MLOPS_DEFAULT_MODE"] == "it's }} \"q\" ${HOME}"
     second = step(workflow["jobs"]["second"], "Run")
     assert second["env"]["MLOPS_RUN"] == "echo ${MLOPS_PARAM_MODE} ${params.mode}"
-    assert workflow["jobs"]["second"]["strategy"]["matrix"]["axis"] == ["a'b", "1", "true", "0.5"]
+    shards = workflow["jobs"]["second"]["strategy"]["matrix"]["include"]
+    assert [(e["_shard"], e["axis"]) for e in shards] == \
+        [("0", "a'b"), ("1", "1"), ("2", "true"), ("3", "0.5")]
     assert workflow["on"]["workflow_dispatch"]["inputs"]["mode"]["options"] == \
         ["it's }} \"q\" ${HOME}", "b"]
     for content in files.values():
@@ -273,43 +298,105 @@ def test_hostile_spec_passes_the_validators(tmp_path: Path) -> None:
     tooling.zizmor(files, pedantic=True)
 
 
-def _run_step(step_body: dict[str, Any], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run a generated step's script as GitHub does for `shell: sh` (`sh -e {0}`)."""
+def _run_step(workflow: dict[str, Any], step_body: dict[str, Any], env: dict[str, str],
+              cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a generated step's script as GitHub does for `shell: sh` (`sh -e {0}`), with the
+    workflow's env under the step's."""
     assert step_body["shell"] == "sh"
     script = cwd / "step.sh"
     script.write_text(step_body["run"])
-    full = {"PATH": os.environ["PATH"], **env}
+    full = {"PATH": os.environ["PATH"], **workflow["env"], **env}
     return subprocess.run(["sh", "-e", str(script)], env=full, cwd=cwd, capture_output=True,
                           text=True, timeout=60)
 
 
-def test_the_run_wrapper_retries_and_passes_the_command_untouched(tmp_path: Path) -> None:
+def _literal(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if "${{" not in v}
+
+
+def test_the_run_step_is_the_stage_runner_with_the_stage_in_its_env() -> None:
+    (plan,) = plans_of(hostile_spec())
+    workflow = load(render_all((plan,))[".github/workflows/mlops-evil.yml"])
+    assert workflow["env"]["MLOPS_RUNNER"] == RUNNER  # once per workflow, as written
+    first = workflow["jobs"]["first"]
+    env = step(first, "Run")["env"]
+    assert {k: env[k] for k in ("MLOPS_RETRIES", "MLOPS_RETRY_DELAY", "MLOPS_TIMEOUT",
+                                "MLOPS_CLEAN")} == \
+        {"MLOPS_RETRIES": "1", "MLOPS_RETRY_DELAY": "1", "MLOPS_TIMEOUT": "60",
+         "MLOPS_CLEAN": "out"}
+    # each attempt is bounded by the runner; the job's limit covers both, with the grace
+    # before a kill, the delay, and the job's own overhead: ceil((2 * 70 + 1) / 60) + 10
+    assert first["timeout-minutes"] == 13 and "timeout-minutes" not in step(first, "Run")
+    second = step(workflow["jobs"]["second"], "Run")["env"]
+    assert "MLOPS_RETRIES" not in second and "MLOPS_TIMEOUT" not in second
+    assert second["MLOPS_CLEAN"] == "m.json"  # a matrix's shards share outputs: metrics only
+
+
+def test_the_run_step_retries_and_passes_the_command_untouched(tmp_path: Path) -> None:
     command = ("n=$(cat count 2>/dev/null || echo 0); echo $((n + 1)) > count; "
                "printf '%s|' \"$LITERAL\" > out.txt; [ \"$n\" -ge 1 ]")
-    spec = hostile_spec().replace("evil", "evil")
-    (plan,) = plans_of(spec)
-    job = load(render_all((plan,))[".github/workflows/mlops-evil.yml"])["jobs"]["first"]
-    run = step(job, "Run")
-    env = {k: v for k, v in run["env"].items() if "${{" not in v}
+    (plan,) = plans_of(hostile_spec())
+    workflow = load(render_all((plan,))[".github/workflows/mlops-evil.yml"])
+    run = step(workflow["jobs"]["first"], "Run")
+    env = _literal(run["env"])
     env["MLOPS_RUN"] = command
-    result = _run_step(run, env, tmp_path)
+    result = _run_step(workflow, run, env, tmp_path)
     assert result.returncode == 0, result
     assert (tmp_path / "count").read_text().strip() == "2"  # failed once, retried once
     assert (tmp_path / "out.txt").read_text() == HOSTILE + "|"
     env["MLOPS_RUN"] = "exit 7"
-    assert _run_step(run, env, tmp_path).returncode == 7  # the last attempt's status
+    assert _run_step(workflow, run, env, tmp_path).returncode == 7  # the last attempt's status
+    env["MLOPS_RUN"] = "env > seen.txt"
+    assert _run_step(workflow, run, env, tmp_path).returncode == 0
+    assert "MLOPS_RUNNER=" not in (tmp_path / "seen.txt").read_text()  # not the command's
 
 
 @pytest.mark.parametrize(("metrics", "passes"), [('{"auc": 0.7}', True), ('{"auc": 0.2}', False),
-                                                 ("{}", False)])
-def test_the_gate_step_fails_the_job_on_a_failed_gate(tmp_path: Path, metrics: str,
-                                                      passes: bool) -> None:
+                                                 ("{}", False), (None, False)])
+def test_the_run_step_fails_on_a_failed_gate_and_stale_metrics_never_pass(
+        tmp_path: Path, metrics: str | None, passes: bool) -> None:
     (plan,) = plans_of(hostile_spec())
-    job = load(render_all((plan,))[".github/workflows/mlops-evil.yml"])["jobs"]["second"]
-    gate_step = step(job, "Check the gates")
-    (tmp_path / "m.json").write_text(metrics)
-    result = _run_step(gate_step, dict(gate_step["env"]), tmp_path)
-    assert (result.returncode == 0) is passes, result
+    workflow = load(render_all((plan,))[".github/workflows/mlops-evil.yml"])
+    run = step(workflow["jobs"]["second"], "Run")
+    (tmp_path / "m.json").write_text('{"auc": 0.99}')  # left by an earlier run: cleared first
+    env = {**_literal(run["env"]), "METRICS": metrics or ""}
+    env["MLOPS_RUN"] = '[ -z "$METRICS" ] || printf %s "$METRICS" > m.json'
+    result = _run_step(workflow, run, env, tmp_path)
+    assert result.returncode == (0 if passes else 86), result
+
+
+def _check_step(workflow: dict[str, Any]) -> dict[str, Any]:
+    return step(workflow["jobs"][CHECK_JOB], "Check the params")
+
+
+def test_a_first_job_checks_params_only_where_github_would_not() -> None:
+    sweep = plans_of((REPO / "examples/sweep/mlops.yaml").read_bytes())[0]
+    workflow = load(TARGETS["github"].render(sweep)[0].content)
+    assert list(workflow["jobs"])[0] == CHECK_JOB
+    env = _check_step(workflow)["env"]
+    assert env["MLOPS_PARAMS_CHECK"] == PARAMS_CHECK
+    assert env["MLOPS_PARAM_EPOCHS"] == \
+        EPOCHS
+    # plain text and choices need nothing GitHub does not check: no job
+    plain = plans_of("version: 1\nname: plain\nparams:\n  mode: {default: a, enum: [a, b]}\n"
+                     "  tag: {default: x}\nstages:\n  s: {run: 'true'}\n"
+                     "targets: {github: {}}\n")[0]
+    assert CHECK_JOB not in load(TARGETS["github"].render(plain)[0].content)["jobs"]
+
+
+@pytest.mark.parametrize(("epochs", "dataset", "passes"), [
+    ("5", "clicks", True), ("500", "clicks", False), ("2.5", "clicks", False),
+    ("5", "Bad Name", False)])
+def test_the_params_check_refuses_values_outside_their_schema(
+        tmp_path: Path, epochs: str, dataset: str, passes: bool) -> None:
+    sweep = plans_of((REPO / "examples/sweep/mlops.yaml").read_bytes())[0]
+    workflow = load(TARGETS["github"].render(sweep)[0].content)
+    check = _check_step(workflow)
+    env = {**_literal(check["env"]), "MLOPS_PARAM_EPOCHS": epochs, "MLOPS_PARAM_DATASET": dataset,
+           "MLOPS_PARAM_FULL_EVAL": "false", "MLOPS_PARAM_OPTIMIZER": "adam"}
+    result = _run_step(workflow, check, env, tmp_path)
+    assert result.returncode == (0 if passes else 87), result
+    assert passes or "mlops params:" in result.stderr
 
 
 def test_check_workflow_lints_and_checks_pinned_tool() -> None:

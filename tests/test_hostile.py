@@ -74,11 +74,11 @@ def _github_run_step(files: dict[str, str], job_id: str, cwd: Path) -> subproces
     (run,) = [s for s in job["steps"] if s.get("name") == "Run"]
     env = {"PATH": os.environ["PATH"], **{k: str(v) for k, v in workflow.get("env", {}).items()}}
     for name, value in {**job.get("env", {}), **run["env"]}.items():
-        if value.startswith("${{ github.event.inputs"):
-            value = env[value.split("env.")[1].rstrip(" }")]
+        if value.startswith("${{ fromJSON(toJSON(github.event.inputs"):
+            value = env[value.split("env.")[1].rstrip(" })")]
         elif value.startswith("${{ matrix["):
             axis = value.split("'")[1]
-            value = job["strategy"]["matrix"][axis][1]
+            value = job["strategy"]["matrix"]["include"][1][axis]
         env[name] = str(value)
     script = cwd / "step.sh"
     script.write_text(run["run"])

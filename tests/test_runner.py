@@ -102,6 +102,14 @@ def test_the_gate_is_checked_once_and_never_retried(shell: str, path: str,
 
 
 @pytest.mark.parametrize("shell", SHELLS)
+def test_a_command_exiting_with_the_gate_code_is_not_taken_for_a_failed_gate(
+        shell: str, path: str, tmp_path: Path) -> None:
+    code, _, _, err = run(shell, path, tmp_path, MLOPS_RUN=f"exit {GATE_FAILED}",
+                          MLOPS_GATES=GATE, MLOPS_METRICS="m.json")
+    assert code == 1 and "the code of a failed gate" in err
+
+
+@pytest.mark.parametrize("shell", SHELLS)
 def test_the_command_text_reaches_the_shell_unchanged(shell: str, path: str,
                                                       tmp_path: Path) -> None:
     text = "printf '%s|' '$(id)' '`id`' \"{{ x }}\" '${HOME}'"

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 GITHUB_CHECKOV_SKIPS = {
     # "workflow_dispatch inputs MUST be empty" (SLSA build L3 wording): params overridable at
     # dispatch are the spec's contract (SPEC.md section 2). They reach the command as env data
-    # through the fixed `${{ github.event.inputs['x'] || env.DEFAULT }}` form, never as code.
+    # through the fixed `${{ fromJSON(toJSON(github.event.inputs['x']) ...) }}` form, never as code.
     "CKV_GHA_7",
 }
 EXAMPLES = sorted(REPO.glob("examples/*/mlops.yaml"))

@@ -5,7 +5,8 @@ per engine: clear the stage's declared outputs and metrics (so a previous run's 
 satisfy a gate), run the command with `sh -c`, retry a failed attempt after `retry_delay`,
 bound each attempt by `timeout`, then check the gate once. A failed gate is a verdict, not a
 flake: it exits with `GATE_FAILED` and is never retried, and targets whose engine retries
-natively tell it not to retry that code. It also gives the command a writable `HOME`.
+natively tell it not to retry that code. So that the code means only that, a command that
+itself exits with it is reported as exit 1. It also gives the command a writable `HOME`.
 
 Everything comes from the environment, so the script is the same bytes for every spec:
 
@@ -112,6 +113,10 @@ until mlops_attempt; do
     echo "mlops: attempt $((mlops_try + 1)) ran out of time (${{MLOPS_TIMEOUT}}s)" >&2
   fi
   if [ "$mlops_try" -ge "${{MLOPS_RETRIES:-0}}" ]; then
+    if [ "$mlops_status" -eq {GATE_FAILED} ]; then
+      echo "mlops: the command exited {GATE_FAILED}, the code of a failed gate; reported as 1 so that it is not taken for one" >&2
+      exit 1
+    fi
     exit "$mlops_status"
   fi
   mlops_try=$((mlops_try + 1))

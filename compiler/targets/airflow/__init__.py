@@ -1,6 +1,6 @@
 """The Airflow target: one DAG file per environment, for Airflow 2.10+ and 3.x.
 
-See `render.py` for the layout of the file.
+See `render.py` for the layout of the file and how each task runs the shared stage runner.
 """
 
 from __future__ import annotations
@@ -39,15 +39,18 @@ class AirflowSettings(Model):
 CAPABILITIES: dict[str, Support] = {
     "needs": native("task dependencies"),
     "inputs/outputs": emulated("one shared working directory (bash) or workspace volume"),
-    "retries": native("task retries and retry_delay"),
+    "retries": native("task retries and retry_delay; never after a failed gate "
+                      "(AirflowFailException)"),
     "timeout": native("execution_timeout"),
     "image": native("KubernetesPodOperator image (operator: kubernetes); ignored by bash"),
     "resources": native("pod requests and limits (operator: kubernetes)"),
     "gpu": native("nvidia.com/gpu limit (operator: kubernetes)"),
     "matrix": emulated("one task per combination"),
     "params": native("DAG params (Param)"),
-    "secrets": emulated("worker environment (bash) or a Kubernetes Secret (pods)"),
-    "gate": emulated("gate script after the command"),
+    "secrets": emulated("a task gets only its stage's, from the worker environment (bash) "
+                        "or a Kubernetes Secret (pods)"),
+    "gate": emulated("the stage runner checks it after the command; a failed gate fails "
+                     "the task without retries"),
     "schedule": native("DAG schedule"),
     "stage schedule": native("a DAG of its own"),
     "approval": unsupported("noted in the DAG documentation only"),

@@ -7,6 +7,14 @@ Layout of `{targets.airflow.path}/mlops_<pipeline>[_<env>].py`:
 - a matrix stage expands into one task per combination (`<stage>__<axis>-<value>...`), and
   the tasks of a downstream stage depend on every one of them.
 
+Every task runs the shared stage runner (`compiler.render.runner`, the file's RUNNER) with
+the stage's environment from the plan plus the runner's settings: the command (MLOPS_RUN), the
+paths to clear first (MLOPS_CLEAN) and the gate's data. Airflow retries and bounds attempts
+itself (`retries`, `retry_delay`, `execution_timeout`), so the runner does neither; a failed
+gate (the runner's exit GATE_FAILED) fails the task with AirflowFailException, which Airflow
+never retries (a stage without a gate that exits so fails like any other, and is retried). MLOPS_RUN_ID is the run's `run_id`, read from the task's context when it runs;
+MLOPS_GIT_SHA is set only when `build --ref` stamped a commit.
+
 Spec strings reach the file only as Python literals, and the generated operators declare no
 templated fields, so Airflow renders no Jinja in them (SPEC.md section 5).
 """
@@ -21,7 +29,7 @@ from compiler.envvars import Engine, EnvVar, Secret
 from compiler.matrix import Combination
 from compiler.plan import Plan, PlanStage
 from compiler.render.encode import Encoded, python_literal, trusted
-from compiler.render.gate import GATE_SCRIPT
+from compiler.render.runner import GATE_FAILED, RUNNER, control_env
 from compiler.render.templating import render as render_template
 from compiler.spec.values import Ref
 from compiler.targets.airflow.names import dag_path, file_stem, stage_dag_id, task_ids
@@ -43,9 +51,9 @@ class _Task:
 
 # `_task()` arguments besides task_id, run and env, in the order written.
 _SETTINGS: dict[str, tuple[str, ...]] = {
-    "bash": ("gated", "secret_names", "retries", "retry_delay", "timeout"),
-    "kubernetes": ("gated", "secret_names", "image", "cpu", "memory", "gpu", "retries",
-                   "retry_delay", "timeout"),
+    "bash": ("secrets", "retries", "retry_delay", "timeout"),
+    "kubernetes": ("secrets", "image", "cpu", "memory", "gpu", "retries", "retry_delay",
+                   "timeout"),
 }
 
 
@@ -62,11 +70,16 @@ class _Dag:
 
 def _env_recipe(env: tuple[EnvVar, ...], combo: Combination | None) -> dict[str, Encoded]:
     """The task's environment: literal values as Python strings, values with `${params.x}` as
-    tuples of strings and `ParamRef("x")`, resolved when the task runs. Matrix values are
-    known per task: they become literal text. Secrets come from the worker (or a Secret)."""
+    tuples of strings and `ParamRef("x")`, resolved when the task runs; the run id as
+    `(RUN_ID,)`, read from the task's context. Matrix values are known per task: they become
+    literal text. Secrets come from the worker (or a Secret): see `_secret_env`. A commit the
+    build did not stamp is unknown to a DAG run: MLOPS_GIT_SHA is then left out."""
     matrix = dict(combo.texts) if combo is not None else {}
     recipe: dict[str, Encoded] = {}
     for var in env:
+        if var.pieces == (Engine("run_id"),):
+            recipe[var.name] = trusted("(RUN_ID,)")
+            continue
         if var.origin == "secret" or any(isinstance(p, (Engine, Secret)) for p in var.pieces):
             continue
         if var.origin == "param":
@@ -75,6 +88,19 @@ def _env_recipe(env: tuple[EnvVar, ...], combo: Combination | None) -> dict[str,
         recipe[var.name] = _pieces([matrix[p.name] if isinstance(p, Ref) and p.kind == "matrix"
                                     else p for p in var.pieces if not isinstance(p, Secret)])  # type: ignore[misc]
     return recipe
+
+
+def _secret_env(env: tuple[EnvVar, ...]) -> tuple[tuple[str, str], ...]:
+    """(variable, secret name) of every secret the environment reads (tracking tokens too)."""
+    return tuple((var.name, var.pieces[0].name) for var in env
+                 if len(var.pieces) == 1 and isinstance(var.pieces[0], Secret))
+
+
+def _text_expression(text: str) -> Encoded:
+    """A long text as a parenthesized run of Python string literals, one per line of it, so
+    the file shows fixed scripts (the runner) as they read."""
+    lines = text.splitlines(keepends=True)
+    return trusted("(\n" + "".join(f"    {python_literal(line)}\n" for line in lines) + ")")
 
 
 def _dict_expression(items: dict[str, Encoded], indent: str) -> Encoded:
@@ -106,15 +132,18 @@ def _tasks(stages: tuple[PlanStage, ...], ids: dict[str, tuple[str, ...]],
     for stage in stages:
         upstream = tuple(t for need in stage.needs for t in ids[need])
         values: dict[str, Any] = {
-            "gated": stage.gate is not None, "secret_names": stage.secrets,
+            "secrets": _secret_env(stage.env),
             "image": stage.image, "cpu": stage.resources.cpu, "memory": stage.resources.memory,
             "gpu": stage.resources.gpu, "retries": stage.policy.retries,
             "retry_delay": stage.policy.retry_delay, "timeout": stage.policy.timeout,
         }
         settings = {name: python_literal(values[name]) for name in _SETTINGS[operator]}
+        control = {name: python_literal(value) for name, value in
+                   control_env(stage, retries=False, timeout=False)}
         combos: tuple[Combination | None, ...] = stage.combinations or (None,)
         for task_id, combo in zip(ids[stage.name], combos):
-            yield _Task(task_id=task_id, run=stage.run, recipe=_env_recipe(stage.env, combo),
+            yield _Task(task_id=task_id, run=stage.run,
+                        recipe={**_env_recipe(stage.env, combo), **control},
                         settings=settings, upstream=upstream)
 
 
@@ -172,7 +201,7 @@ def _split(plan: Plan, dags: tuple[_Dag, ...], operator: str) -> tuple[
     base = plan.defaults
     shared = _env_recipe(base.env, None)
     values: dict[str, Any] = {
-        "gated": False, "secret_names": base.secrets, "image": base.image,
+        "secrets": _secret_env(base.env), "image": base.image,
         "cpu": base.resources.cpu, "memory": base.resources.memory, "gpu": base.resources.gpu,
         "retries": base.policy.retries, "retry_delay": base.policy.retry_delay,
         "timeout": base.policy.timeout,
@@ -212,7 +241,8 @@ def render_dag(plan: Plan) -> str:
         workdir=settings.workdir or ".",
         params=[{"name": p.name, "default": p.default, "schema": dict(p.schema)}
                 for p in plan.params],
-        gate_script=GATE_SCRIPT,
+        runner=_text_expression(RUNNER),
+        gate_failed=GATE_FAILED,
         namespace=settings.namespace or pod.namespace,
         service_account=pod.service_account,
         secret_name=pod.secret_name,

@@ -38,15 +38,17 @@ class GithubSettings(Model):
 CAPABILITIES: dict[str, Support] = {
     "needs": native("job needs"),
     "inputs/outputs": emulated("upload-artifact / download-artifact between jobs"),
-    "retries": emulated("a retry loop in the step's fixed wrapper script"),
-    "timeout": native("timeout-minutes (rounded up to a minute)"),
+    "retries": emulated("the stage runner's retry loop"),
+    "timeout": emulated("the stage runner bounds each attempt; the job's timeout-minutes as a "
+                        "backstop over all attempts"),
     "image": native("job container"),
     "resources": unsupported("runner size is chosen by runs_on"),
     "gpu": native("gpu_runs_on runner labels"),
     "matrix": native("strategy.matrix"),
-    "params": native("workflow_dispatch inputs"),
+    "params": native("workflow_dispatch inputs; a first job checks bounds, patterns and "
+                     "types"),
     "secrets": native("secrets context in step env"),
-    "gate": emulated("gate script after the command"),
+    "gate": emulated("the stage runner checks it after the command, never retried"),
     "schedule": native("on.schedule"),
     "stage schedule": native("a workflow of its own"),
     "approval": native("GitHub environment protection on deploy jobs"),

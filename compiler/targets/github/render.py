@@ -1,16 +1,32 @@
 """The GitHub Actions target: workflows under `{targets.github.path}/`.
 
 Per plan:
-- `mlops-<pipeline>[-<env>].yml`: one job per pipeline stage, `needs` = the stage's upstream;
+- `mlops-<pipeline>[-<env>].yml`: one job per pipeline stage, `needs` = the stage's upstream,
+  after a first job `_check-params` where a run's params need a check GitHub does not make;
 - `mlops-<pipeline>-<stage>[-<env>].yml`: one per scheduled stage, on its own cron.
 Per spec: `mlops-check.<pipeline>.yml` (the dot keeps it apart from every name a pipeline,
 stage or environment can produce), linting the spec and failing on stale outputs in pull requests.
 
+Each stage's Run step runs the shared stage runner (`compiler.render.runner`: clear the
+declared outputs and metrics, retries, a time limit on each attempt, the gate, tracking tags).
+The runner is the same bytes for every spec and is written once per workflow, in the workflow's
+`env` as `MLOPS_RUNNER` (once per job would cost a workflow ~3.7 kB per stage against GitHub's
+512,000-byte file limit); the step's `run:` is three fixed lines that take it out of the
+environment and `exec sh -c` it, so the runner does not run under the `-e` of `shell: sh`.
+GitHub has no per-attempt retries or timeout, so the runner does both (`control_env(retries=True,
+timeout=True)`); the job's `timeout-minutes` stays as a backstop over all attempts.
+
+Values only the engine knows: `MLOPS_GIT_SHA` is `github.sha` (the commit the run checked out)
+unless `build --ref` stamped one; `MLOPS_RUN_ID` is `github.run_id`, one id for every job of a
+workflow run. It leaves out `github.run_attempt` on purpose: re-running failed jobs keeps the
+run id, so the re-run stages join the same tracking group as the jobs that passed the first time
+(as a cleared Airflow task keeps its DAG run's id).
+
 How spec strings stay data (SPEC.md section 5): a command travels in the step's environment
-(`MLOPS_RUN`) and a fixed wrapper runs `sh -c "$MLOPS_RUN"`, so `run:` is the same bytes for every
-spec. The only `${{ }}` expressions in a workflow are the fixed ones built below (`_expr_*`), and
-no spec string is ever placed inside one: param defaults are plain `MLOPS_DEFAULT_*` variables
-that an expression names, never spliced into it.
+(`MLOPS_RUN`) and the fixed runner runs `sh -c "$MLOPS_RUN"`, so `run:` is the same bytes for
+every spec. The only `${{ }}` expressions in a workflow are the fixed ones built below
+(`_expr_*`), and no spec string is ever placed inside one: param defaults are plain
+`MLOPS_DEFAULT_*` variables that an expression names, never spliced into it.
 """
 
 from __future__ import annotations
@@ -24,7 +40,8 @@ from typing import Any
 
 from compiler.envvars import Engine, Secret
 from compiler.plan import Plan, PlanParam, PlanStage, Scalar
-from compiler.render.gate import GATE_SCRIPT
+from compiler.render.params_check import PARAMS_CHECK, SCHEMAS_VAR, schemas_json
+from compiler.render.runner import RUNNER, control_env
 from compiler.render.templating import render as render_template
 from compiler.spec.params import env_text
 from compiler.spec.values import Ref
@@ -44,6 +61,10 @@ DOWNLOAD_ARTIFACT = ("actions/download-artifact", "d3f86a106a0bac45b974a628896c9
 
 # Minutes a job gets on top of its command's budget, for checkout, artifacts and the gate.
 JOB_OVERHEAD_MINUTES = 10
+# The job that checks a run's params before any stage: no stage name starts with '_'.
+CHECK_JOB = "_check-params"
+# Seconds the runner gives an attempt past its timeout before it kills it (`timeout -k 10`).
+KILL_GRACE_SECONDS = 10
 
 
 # ----------------------------------------------------------------- the fixed expressions
@@ -57,11 +78,13 @@ def _name_arg(name: str) -> str:
 
 
 def _expr_param(param: PlanParam) -> str:
-    # `github.event.inputs` holds dispatch inputs as text ('true', '0'); it is empty for other
-    # events, and then the default applies. (`inputs.x` would turn a dispatched 0 or false into
-    # the default, since `||` tests truthiness.)
-    return (f"${{{{ github.event.inputs['{_name_arg(param.name)}'] || "
-            f"env.{_default_var(param)} }}}}")
+    # `github.event.inputs` holds dispatch inputs as text ('true', '0', ''); it is null for
+    # other events, and so is an input a dispatch left out: then the default applies. Chosen by
+    # presence, not truth: `a || b` would turn a dispatched '' into the default, so both sides
+    # are JSON text (never empty) and `fromJSON` gives the chosen text back unchanged.
+    given = f"toJSON(github.event.inputs['{_name_arg(param.name)}'])"
+    return (f"${{{{ fromJSON({given} != 'null' && {given} || "
+            f"toJSON(env.{_default_var(param)})) }}}}")
 
 
 def _expr_matrix(axis: str) -> str:
@@ -73,7 +96,13 @@ def _expr_secret(name: str) -> str:
 
 
 EXPR_REF = "${{ github.ref }}"
-EXPR_JOB_INDEX = "${{ strategy.job-index }}"
+# A matrix job's shard number, a key the compiler writes into each of the matrix's `include`
+# entries (no axis name starts with '_'), rather than `strategy.job-index`: an engine detail
+# that act, for one, leaves empty, which gave every shard's artifact the same name.
+SHARD_KEY = "_shard"
+EXPR_SHARD = _expr_matrix(SHARD_KEY)
+# What only the engine knows (compiler.envvars.Engine), as GitHub knows it.
+EXPR_ENGINE = {"git_sha": "${{ github.sha }}", "run_id": "${{ github.run_id }}"}
 
 
 def _default_var(param: PlanParam) -> str:
@@ -108,17 +137,21 @@ class _Job:
     needs: tuple[str, ...]
     runs_on: tuple[str, ...] | str
     timeout: int | None           # job minutes (None: GitHub's default)
-    step_timeout: int | None      # minutes of all attempts of the command
     image: str | None
     gpu: bool
     environment: str | None
     approval: bool
-    matrix: tuple[tuple[str, tuple[str, ...]], ...]
+    matrix: tuple[tuple[tuple[str, str], ...], ...]   # the include entries: (key, text) pairs
     downloads: tuple[_Artifact, ...]
     run_env: Env | None           # None: the stage has no command (a `serve`-only deploy)
-    retries: int
-    gate_env: Env
     uploads: tuple[_Artifact, ...]
+
+
+@dataclass(frozen=True)
+class _Check:
+    id: str
+    runs_on: tuple[str, ...] | str
+    env: Env                      # the schemas, each param's value, the check script
 
 
 @dataclass(frozen=True)
@@ -128,7 +161,9 @@ class _Workflow:
     push: dict[str, tuple[str, ...]] | None
     dispatch: bool
     inputs: tuple[_Input, ...]
-    env: Env
+    env: Env                      # the param defaults
+    runner: bool                  # some job runs a command: the workflow holds the runner
+    check: _Check | None          # the params check job, first
     concurrency: str
     jobs: tuple[_Job, ...]
 
@@ -171,8 +206,9 @@ def _generated_dirs(plans: Sequence[Plan]) -> set[str]:
 
 
 def _workflow_text(workflow: _Workflow) -> str:
+    assert "${{" not in RUNNER, "GitHub would evaluate an expression in the runner"
     return render_template("github/workflow.yml.j2", workflow=workflow, actions=_ACTIONS,
-                           gate_script=GATE_SCRIPT.rstrip("\n"))
+                           runner=RUNNER.rstrip("\n"))
 
 
 def _title(plan: Plan, stage: PlanStage | None = None) -> str:
@@ -188,6 +224,8 @@ def _group(plan: Plan, stage: PlanStage | None = None) -> str:
 def _pipeline_workflow(plan: Plan) -> _Workflow:
     push = plan.push
     triggered = plan.schedule is not None or push is not None
+    check = _check(plan)
+    jobs = tuple(_job(plan, s, check) for s in plan.pipeline_stages)
     return _Workflow(
         name=_title(plan),
         schedule=plan.schedule,
@@ -197,16 +235,38 @@ def _pipeline_workflow(plan: Plan) -> _Workflow:
         dispatch=plan.manual or not triggered,
         inputs=_inputs(plan),
         env=_default_env(plan),
+        runner=any(job.run_env is not None for job in jobs),
+        check=check,
         concurrency=_group(plan),
-        jobs=tuple(_job(plan, s) for s in plan.pipeline_stages),
+        jobs=jobs,
     )
 
 
 def _scheduled_workflow(plan: Plan, stage: PlanStage) -> _Workflow:
+    check = _check(plan)
+    job = _job(plan, stage, check)
     return _Workflow(
         name=_title(plan, stage), schedule=stage.schedule, push=None, dispatch=True,
-        inputs=_inputs(plan), env=_default_env(plan), concurrency=_group(plan, stage),
-        jobs=(_job(plan, stage),))
+        inputs=_inputs(plan), env=_default_env(plan), runner=job.run_env is not None,
+        check=check, concurrency=_group(plan, stage), jobs=(job,))
+
+
+def _check(plan: Plan) -> _Check | None:
+    """The first job, when a run's params need checking (`compiler.render.params_check`):
+    GitHub checks only that a dispatched choice is one of its options, so any bound, pattern
+    or type other than text (a `number` input takes 2.5 for an integer) is checked here, and
+    every stage job needs this one. Schedule and push runs get the defaults, which lint checks,
+    but the job costs seconds and keeps one path for every event."""
+    if not any(p.schema.get("type") != "string" or {"minimum", "maximum", "pattern"} & set(p.schema)
+               for p in plan.params):
+        return None
+    schemas = schemas_json(plan.params)
+    _refuse_expression(schemas)
+    assert "${{" not in PARAMS_CHECK, "GitHub would evaluate an expression in the check"
+    labels = _settings(plan).runs_on
+    return _Check(CHECK_JOB, labels if isinstance(labels, str) else tuple(labels),
+                  ((SCHEMAS_VAR, schemas), *((p.var, _expr_param(p)) for p in plan.params),
+                   ("MLOPS_PARAMS_CHECK", PARAMS_CHECK)))
 
 
 def _inputs(plan: Plan) -> tuple[_Input, ...]:
@@ -227,7 +287,7 @@ def _inputs(plan: Plan) -> tuple[_Input, ...]:
 
 def _description(schema: Mapping[str, Any]) -> str | None:
     """The param's description, plus the constraints that GitHub's input types cannot express
-    (the dispatch form shows it; lint checks defaults, nothing checks a typed-in value)."""
+    (the dispatch form shows it; lint checks defaults, the first job a dispatched value)."""
     limits = []
     if schema.get("type") == "integer":
         limits.append("integer")
@@ -243,7 +303,7 @@ def _default_env(plan: Plan) -> Env:
     return tuple((_default_var(p), p.default_text) for p in plan.params)
 
 
-def _job(plan: Plan, stage: PlanStage) -> _Job:
+def _job(plan: Plan, stage: PlanStage, check: _Check | None) -> _Job:
     settings = _settings(plan)
     gpu = stage.resources.gpu > 0 and settings.gpu_runs_on is not None
     labels = settings.gpu_runs_on if gpu and settings.gpu_runs_on is not None \
@@ -252,31 +312,30 @@ def _job(plan: Plan, stage: PlanStage) -> _Job:
     deploy_env = plan.environment if stage.type == "deploy" else None
     return _Job(
         id=stage.name,
-        needs=stage.needs,
+        needs=stage.needs or ((check.id,) if check is not None else ()),
         runs_on=labels if isinstance(labels, str) else tuple(labels),
         timeout=budget + JOB_OVERHEAD_MINUTES if budget is not None else None,
-        step_timeout=budget,
         image=stage.image,
         gpu=gpu,
         environment=deploy_env,
         approval=plan.approval and deploy_env is not None,
-        matrix=tuple((axis, tuple(env_text(v) for v in values)) for axis, values in stage.matrix),
+        matrix=tuple(((SHARD_KEY, str(combo.index)), *combo.texts)
+                     for combo in stage.combinations),
         downloads=_downloads(plan, stage),
         run_env=_run_env(plan, stage) if stage.run is not None else None,
-        retries=stage.policy.retries,
-        gate_env=tuple((v.name, str(v.text)) for v in stage.env if v.origin == "gate")
-        if stage.run is not None else (),
         uploads=tuple(_artifact(stage, i, out) for i, out in enumerate(stage.outputs)),
     )
 
 
 def _budget_minutes(stage: PlanStage) -> int | None:
-    """GitHub has no per-attempt timeout: the command step gets every attempt's time plus the
-    delays between them (the wrapper's retry loop), in whole minutes."""
+    """The minutes of all attempts of a command: the runner bounds each (GitHub cannot), and
+    the job's `timeout-minutes` is a backstop over every attempt, the runner's grace before it
+    kills one, and the delays between them."""
     policy = stage.policy
     if policy.timeout is None:
         return None
-    seconds = (policy.retries + 1) * policy.timeout + policy.retries * (policy.retry_delay or 0)
+    seconds = (policy.retries + 1) * (policy.timeout + KILL_GRACE_SECONDS) \
+        + policy.retries * (policy.retry_delay or 0)
     return math.ceil(seconds / 60)
 
 
@@ -287,7 +346,7 @@ def _artifact(stage: PlanStage, index: int, output: str) -> _Artifact:
     base = f"mlops.{stage.name}.{index}"
     directory = output.rstrip("/") if output.endswith("/") else posixpath.dirname(output)
     if stage.matrix:
-        return _Artifact(f"{base}.*", True, f"{base}.{EXPR_JOB_INDEX}", output, directory or ".")
+        return _Artifact(f"{base}.*", True, f"{base}.{EXPR_SHARD}", output, directory or ".")
     return _Artifact(base, False, base, output, directory or ".")
 
 
@@ -317,27 +376,27 @@ def _downloads(plan: Plan, stage: PlanStage) -> tuple[_Artifact, ...]:
 
 
 def _run_env(plan: Plan, stage: PlanStage) -> Env:
-    """The command step's environment: the stage's variables (the gate's data has a step of
-    its own), each piece as GitHub reads it, then the command and its retry settings."""
+    """The Run step's environment: the stage's variables (gate data included), each piece as
+    GitHub reads it, then the runner's settings (retries and each attempt's timeout: GitHub
+    has neither per attempt) and the command."""
     params = {p.name: p for p in plan.params}
     env: list[tuple[str, str]] = []
     for var in stage.env:
-        if var.origin == "gate" or any(isinstance(p, Engine) for p in var.pieces):
-            continue
         _refuse_expression(*(p for p in var.pieces if isinstance(p, str)))
         env.append((var.name, "".join(
             piece if isinstance(piece, str)
             else _expr_secret(piece.name) if isinstance(piece, Secret)
+            else EXPR_ENGINE[piece.what] if isinstance(piece, Engine)
             else _expr_param(params[piece.name]) if isinstance(piece, Ref) and piece.kind == "params"
             else _expr_matrix(piece.name) if isinstance(piece, Ref)
             else _unknown(piece)
             for piece in var.pieces)))
+    for name, value in control_env(stage, retries=True, timeout=True):
+        _refuse_expression(value)
+        env.append((name, value))
     assert stage.run is not None
     _refuse_expression(stage.run)
     env.append(("MLOPS_RUN", stage.run))
-    if stage.policy.retries:
-        env.append(("MLOPS_RETRIES", str(stage.policy.retries)))
-        env.append(("MLOPS_RETRY_DELAY", str(stage.policy.retry_delay or 0)))
     return tuple(env)
 
 

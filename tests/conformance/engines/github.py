@@ -2,7 +2,9 @@
 
 act starts in well under a second, and a case's jobs mostly wait (on artifacts, on sleeps),
 so cases run in parallel threads, each act with its own HOME, artifact server and port.
-Trigger-time params are `workflow_dispatch` inputs (`--input`), secrets `--secret`.
+Trigger-time params are `workflow_dispatch` inputs (`--input`), secrets `--secret`. A run whose
+params fail the workflow's first job (`_check-params`, bounds, patterns and types that dispatch
+inputs cannot say) is `refused`: every stage job needs that job, so none starts.
 
 The run's files are what the run published: every artifact the jobs uploaded, unpacked where
 the workflow's own download steps would put it (a directory output at its path, a file output
@@ -23,6 +25,7 @@ from typing import Any
 import yaml
 
 from compiler.spec.params import env_text
+from compiler.targets.github.render import CHECK_JOB
 from tests import act
 from tests.conformance.case import Status, workflow_stages
 from tests.conformance.engine import Outcome, aggregate
@@ -103,7 +106,11 @@ class ActEngine:
         statuses = {stage: aggregate(_RESULTS.get(run.result, "not_run")
                                      for run in result.jobs.get(stage, []))
                     for stage in workflow_stages(item.case)}
-        return Outcome(refused=None, statuses=statuses, files=outputs, log=_summary(result))
+        refused = None
+        if any(run.result != "success" for run in result.jobs.get(CHECK_JOB, [])):
+            refused = next((line.strip() for line in _log_lines(result.log)
+                            if "mlops params:" in line), "the params check failed")
+        return Outcome(refused=refused, statuses=statuses, files=outputs, log=_summary(result))
 
 
 def _summary(result: act.ActResult) -> str:

@@ -9,6 +9,8 @@ Every spec string below is a plain Python literal. The operators declare no temp
 so Airflow never renders Jinja in a command, an environment value or a pod field: each string
 reaches the shell exactly as written in the spec. Run-time params reach a task only as
 MLOPS_PARAM_<NAME> environment variables, read from the run's params when the task executes.
+Each task runs the stage runner (RUNNER) with its stage's environment: the command, the paths
+to clear, the gate and the run id (MLOPS_RUN_ID, the run's run_id) are all environment values.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ try:  # Airflow 3
 except ImportError:  # Airflow 2.10+
     from airflow import DAG
     from airflow.models.param import Param
+try:  # Airflow 3.1+
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+except ImportError:  # Airflow 2.10+, 3.0
+    from airflow.exceptions import AirflowFailException, AirflowSkipException
 try:
     from airflow.providers.standard.operators.bash import BashOperator
 except ImportError:  # Airflow 2 without the standard provider
@@ -37,9 +43,114 @@ OWNER = 'airflow'
 PARAMS: dict[str, Any] = {}
 PARAM_DEFAULTS: dict[str, Any] = {}
 
-# The metric gate check (fixed code): reads the metrics path and conditions from
-# MLOPS_METRICS and MLOPS_GATES, and fails the task when a condition does not hold.
-GATE_SCRIPT = 'import json, operator, os, sys\nops = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,\n       "==": operator.eq, "!=": operator.ne}\npath = os.environ["MLOPS_METRICS"]\ntry:\n    with open(path, encoding="utf-8") as f:\n        metrics = json.load(f)\nexcept (OSError, ValueError) as e:\n    sys.exit(f"mlops gate: cannot read metrics {path!r}: {e}")\nfailed = 0\nfor metric, op, number in json.loads(os.environ["MLOPS_GATES"]):\n    value = metrics.get(metric) if isinstance(metrics, dict) else None\n    if isinstance(value, bool) or not isinstance(value, (int, float)):\n        print(f"mlops gate: FAIL {metric} {op} {number}: metric missing or not a number")\n        failed += 1\n    elif ops[op](value, float(number)):\n        print(f"mlops gate: pass {metric} = {value} {op} {number}")\n    else:\n        print(f"mlops gate: FAIL {metric} = {value}, required {op} {number}")\n        failed += 1\nsys.exit(1 if failed else 0)\n'
+# The stage runner (fixed code, the same for every spec: compiler/render/runner.py). It reads
+# everything from the environment: the command (MLOPS_RUN), what to clear first
+# (MLOPS_CLEAN), the gate (MLOPS_GATES, MLOPS_METRICS); it exits GATE_FAILED when the gate
+# fails, which the task reports as AirflowFailException: Airflow never retries a failed gate.
+RUNNER = (
+    'mlops_attempt() {\n'
+    '  if [ -n "${MLOPS_CLEAN:-}" ]; then\n'
+    '    printf \'%s\\n\' "$MLOPS_CLEAN" | while IFS= read -r mlops_path; do\n'
+    '      [ -z "$mlops_path" ] || rm -rf -- "$mlops_path"\n'
+    '    done\n'
+    '  fi\n'
+    '  if [ -n "${MLOPS_RUN_FILE:-}" ]; then set -- sh "$MLOPS_RUN_FILE"; else set -- sh -c "$MLOPS_RUN"; fi\n'
+    '  if [ -z "${MLOPS_TIMEOUT:-}" ]; then\n'
+    '    "$@"\n'
+    '  elif command -v timeout >/dev/null 2>&1; then\n'
+    '    timeout -k 10 "$MLOPS_TIMEOUT" "$@"\n'
+    '  elif command -v python3 >/dev/null 2>&1; then\n'
+    '    python3 -c "$MLOPS_TIMEOUT_SCRIPT" "$MLOPS_TIMEOUT" "$@"\n'
+    '  else\n'
+    '    echo "mlops: this stage has a timeout, but neither \'timeout\' nor \'python3\' is here to enforce it" >&2\n'
+    '    return 125\n'
+    '  fi\n'
+    '}\n'
+    "MLOPS_TIMEOUT_SCRIPT='import os, signal, subprocess, sys\n"
+    'child = subprocess.Popen(sys.argv[2:], start_new_session=True)\n'
+    'try:\n'
+    '    sys.exit(child.wait(timeout=float(sys.argv[1])))\n'
+    'except subprocess.TimeoutExpired:\n'
+    '    os.killpg(child.pid, signal.SIGTERM)\n'
+    '    try:\n'
+    '        child.wait(timeout=10)\n'
+    '    except subprocess.TimeoutExpired:\n'
+    '        os.killpg(child.pid, signal.SIGKILL)\n'
+    '    sys.exit(124)\n'
+    "'\n"
+    'mlops_tag() {\n'
+    '  case "$2" in \'\'|*[!A-Za-z0-9_.~:+-]*) ;; *) mlops_tags="$mlops_tags${mlops_tags:+,}\\"$1\\":\\"$2\\"" ;; esac\n'
+    '}\n'
+    'if [ -n "${MLFLOW_TRACKING_URI:-}" ] && [ -z "${MLFLOW_RUN_CONTEXT:-}" ]; then\n'
+    '  mlops_tags=""\n'
+    '  mlops_tag mlops.pipeline "${MLOPS_PIPELINE:-}"\n'
+    '  mlops_tag mlops.stage "${MLOPS_STAGE:-}"\n'
+    '  mlops_tag mlops.stage_type "${MLOPS_STAGE_TYPE:-}"\n'
+    '  mlops_tag mlops.environment "${MLOPS_ENVIRONMENT:-}"\n'
+    '  mlops_tag mlops.run_id "${MLOPS_RUN_ID:-}"\n'
+    '  mlops_tag mlflow.source.git.commit "${MLOPS_GIT_SHA:-}"\n'
+    '  MLFLOW_RUN_CONTEXT="{$mlops_tags}"\n'
+    '  export MLFLOW_RUN_CONTEXT\n'
+    'fi\n'
+    'if [ -n "${WANDB_PROJECT:-}" ]; then\n'
+    '  if [ -z "${WANDB_RUN_GROUP:-}" ] && [ -n "${MLOPS_RUN_ID:-}" ]; then\n'
+    '    WANDB_RUN_GROUP="${MLOPS_PIPELINE:-}-$MLOPS_RUN_ID"\n'
+    '    export WANDB_RUN_GROUP\n'
+    '  fi\n'
+    '  if [ -z "${WANDB_GIT_COMMIT:-}" ] && [ -n "${MLOPS_GIT_SHA:-}" ]; then\n'
+    '    WANDB_GIT_COMMIT="$MLOPS_GIT_SHA"\n'
+    '    export WANDB_GIT_COMMIT\n'
+    '  fi\n'
+    'fi\n'
+    'if [ ! -w "${HOME:-/nonexistent}" ]; then\n'
+    '  HOME="${TMPDIR:-/tmp}/mlops-home"\n'
+    '  export HOME\n'
+    '  mkdir -p "$HOME"\n'
+    'fi\n'
+    'mlops_try=0\n'
+    'until mlops_attempt; do\n'
+    '  mlops_status=$?\n'
+    '  if [ "$mlops_status" -eq 124 ]; then\n'
+    '    echo "mlops: attempt $((mlops_try + 1)) ran out of time (${MLOPS_TIMEOUT}s)" >&2\n'
+    '  fi\n'
+    '  if [ "$mlops_try" -ge "${MLOPS_RETRIES:-0}" ]; then\n'
+    '    if [ "$mlops_status" -eq 86 ]; then\n'
+    '      echo "mlops: the command exited 86, the code of a failed gate; reported as 1 so that it is not taken for one" >&2\n'
+    '      exit 1\n'
+    '    fi\n'
+    '    exit "$mlops_status"\n'
+    '  fi\n'
+    '  mlops_try=$((mlops_try + 1))\n'
+    '  echo "mlops: attempt $mlops_try failed with exit $mlops_status; retrying in ${MLOPS_RETRY_DELAY:-0}s" >&2\n'
+    '  sleep "${MLOPS_RETRY_DELAY:-0}"\n'
+    'done\n'
+    'if [ -n "${MLOPS_GATES:-}" ]; then\n'
+    "  python3 - <<'MLOPS_GATE_SCRIPT' || exit 86\n"
+    'import json, operator, os, sys\n'
+    'ops = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,\n'
+    '       "==": operator.eq, "!=": operator.ne}\n'
+    'path = os.environ["MLOPS_METRICS"]\n'
+    'try:\n'
+    '    with open(path, encoding="utf-8") as f:\n'
+    '        metrics = json.load(f)\n'
+    'except (OSError, ValueError) as e:\n'
+    '    sys.exit(f"mlops gate: cannot read metrics {path!r}: {e}")\n'
+    'failed = 0\n'
+    'for metric, op, number in json.loads(os.environ["MLOPS_GATES"]):\n'
+    '    value = metrics.get(metric) if isinstance(metrics, dict) else None\n'
+    '    if isinstance(value, bool) or not isinstance(value, (int, float)):\n'
+    '        print(f"mlops gate: FAIL {metric} {op} {number}: metric missing or not a number")\n'
+    '        failed += 1\n'
+    '    elif ops[op](value, float(number)):\n'
+    '        print(f"mlops gate: pass {metric} = {value} {op} {number}")\n'
+    '    else:\n'
+    '        print(f"mlops gate: FAIL {metric} = {value}, required {op} {number}")\n'
+    '        failed += 1\n'
+    'sys.exit(1 if failed else 0)\n'
+    'MLOPS_GATE_SCRIPT\n'
+    'fi\n'
+)
+GATE_FAILED = 86
 
 
 class ParamRef(NamedTuple):
@@ -48,38 +159,56 @@ class ParamRef(NamedTuple):
     name: str
 
 
+class _RunId:
+    """MLOPS_RUN_ID's value: the run's `run_id`, read from the task's context when it runs."""
+
+
+RUN_ID = _RunId()
+
+
 def _text(value: Any) -> str:
     """A param value as environment text: strings as they are, anything else as JSON."""
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _environment(recipe: dict[str, Any], params: Any) -> dict[str, str]:
-    """Environment values from literal text and param references, for one run's params."""
+def _environment(recipe: dict[str, Any], params: Any, run_id: str | None) -> dict[str, str]:
+    """Environment values from literal text, param references and the run id, for one run's
+    params and id; without a run (`run_id` None) a value that needs its id is left out."""
     return {
         name: value if isinstance(value, str)
-        else "".join(p if isinstance(p, str) else _text(params[p.name]) for p in value)
+        else "".join(p if isinstance(p, str) else run_id if p is RUN_ID
+                     else _text(params[p.name]) for p in value)
         for name, value in recipe.items()
+        if run_id is not None or isinstance(value, str) or RUN_ID not in value
     }
 
 
-def _script(run: str, gated: bool) -> str:
-    """The stage's shell text; a gated stage runs the gate check right after it succeeds."""
-    if not gated:
-        return run
-    return "sh -c " + shlex.quote(run) + " && exec python3 -c " + shlex.quote(GATE_SCRIPT)
+def _run_environment(recipe: dict[str, Any], context: Any) -> dict[str, str]:
+    """A task's environment for the run of `context`: its recipe with the run's params and id."""
+    return _environment(recipe, context["params"], str(context["run_id"]))
+
+
+def _exit_gate_failed(env: dict[str, Any], exc: BaseException) -> Exception:
+    """What the runner's exit GATE_FAILED (reported by the operator as a skip) means. With a
+    gate (MLOPS_GATES), the gate's verdict on this run's metrics: the task fails without
+    retries. Without one, the command itself exited so: a failure like any other, retried."""
+    if "MLOPS_GATES" in env:
+        return AirflowFailException(f"the stage's gate failed (exit {GATE_FAILED}): {exc}")
+    return RuntimeError(f"the stage's command failed with exit {GATE_FAILED}: {exc}")
 
 
 # Environment entries every task of this file shares; each task adds its own (`env=`).
 BASE_ENV: dict[str, Any] = {
     'MLOPS_PIPELINE': 'hello',
+    'MLOPS_RUN_ID': (RUN_ID,),
 }
 # BASE_ENV with the params' defaults, resolved once for all tasks (a run resolves its own).
-BASE_DEFAULT_ENV = _environment(BASE_ENV, PARAM_DEFAULTS)
+BASE_DEFAULT_ENV = _environment(BASE_ENV, PARAM_DEFAULTS, None)
 
 
 def _default_environment(env: dict[str, Any]) -> dict[str, str]:
-    """A task's whole environment with the params' defaults (a run replaces them)."""
-    return {**BASE_DEFAULT_ENV, **_environment(env, PARAM_DEFAULTS)}
+    """A task's whole environment with the params' defaults and no run id (a run replaces it)."""
+    return {**BASE_DEFAULT_ENV, **_environment(env, PARAM_DEFAULTS, None)}
 
 
 def _task_kwargs(retries: int, retry_delay: int | None, timeout: int | None) -> dict[str, Any]:
@@ -110,11 +239,25 @@ REPOSITORY = _HERE.parents[2]
 WORKDIR = os.path.join(REPOSITORY, '.')
 
 
+# What a task takes from the worker's environment: where to find programs, the user, its home
+# and temporary directory, locale and time zone. Nothing else: a worker's variables (other
+# stages' secrets, Airflow's own settings and connections) never reach a stage; a stage gets
+# only its own environment from the spec, and only the secrets it lists.
+WORKER_ENV = ("PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+# The stage runner, run by `sh` (the task's command is fixed; its stage comes in MLOPS_RUN).
+BASH_COMMAND = "exec sh -c " + shlex.quote(RUNNER)
+
+
 class MlopsBashOperator(BashOperator):
-    """A stage run by `sh -c` in WORKDIR, with the stage's environment.
+    """A stage run by the stage runner in WORKDIR, with the stage's environment only.
+
+    The environment is not appended to the worker's (append_env=False): it is WORKER_ENV
+    (those of the worker's variables that are set), the stage's environment for this run (its
+    params and run id), and the stage's secrets, read from the worker's environment under
+    their names. Airflow adds its AIRFLOW_CTX_* variables (dag, task, run ids) itself.
 
     No field is templated (no Jinja, no `.sh` template files): the command and the environment
-    reach the shell exactly as written. Secrets are read from the worker's environment.
+    reach the shell exactly as written.
     """
 
     template_fields = ()
@@ -125,39 +268,46 @@ class MlopsBashOperator(BashOperator):
     # wraps every operator class's own __init__ in one more layer of default-argument
     # handling, paid by each task when a DAG file is parsed.
     mlops_env: dict[str, Any]
-    secret_names: tuple[str, ...]
+    secrets: tuple[tuple[str, str], ...]
 
     def execute(self, context: Any) -> Any:
-        missing = [name for name in self.secret_names if name not in os.environ]
+        missing = sorted({secret for _, secret in self.secrets if secret not in os.environ})
         if missing:
             raise RuntimeError(
                 f"stage secrets {', '.join(missing)} are not set in the Airflow worker's "
                 "environment; export them there (operator: bash reads secrets from it)")
-        self.env = _environment(self.mlops_env, context["params"])
-        return super().execute(context)
+        self.env = {
+            **{name: os.environ[name] for name in WORKER_ENV if name in os.environ},
+            **_run_environment(self.mlops_env, context),
+            **{name: os.environ[secret] for name, secret in self.secrets},
+        }
+        try:
+            return super().execute(context)
+        except AirflowSkipException as exc:  # the runner exited GATE_FAILED
+            raise _exit_gate_failed(self.mlops_env, exc) from None
 
 
 # The defaults are the values most tasks of this file have: a task passes only what differs.
 def _task(dag: DAG, *, task_id: str, run: str, env: dict[str, Any],
-          gated: bool = False,
-          secret_names: tuple[str, ...] = (),
+          secrets: tuple[tuple[str, str], ...] = (),
           retries: int = 0,
           retry_delay: int | None = None,
           timeout: int | None = None) -> MlopsBashOperator:
-    """One stage task: BASE_ENV plus the task's own `env`, run by `sh -c` in WORKDIR."""
-    mlops_env = {**BASE_ENV, **env}
+    """One stage task: the stage runner in WORKDIR, with BASE_ENV plus the task's own `env`
+    and `run`; `secrets` are (variable, secret name) pairs."""
+    env = {**env, "MLOPS_RUN": run}
     task = MlopsBashOperator(
         task_id=task_id,
-        bash_command="exec sh -c " + shlex.quote(_script(run, gated)),
+        bash_command=BASH_COMMAND,
         env=_default_environment(env),
-        append_env=True,
+        append_env=False,
         cwd=WORKDIR,
-        skip_on_exit_code=None,  # exit code 99 is a failure like any other
+        skip_on_exit_code=GATE_FAILED,  # a failure, never a skip: see execute()
         do_xcom_push=False,
         **_task_kwargs(retries, retry_delay, timeout),
     )
-    task.mlops_env = mlops_env
-    task.secret_names = secret_names
+    task.mlops_env = {**BASE_ENV, **env}
+    task.secrets = secrets
     dag.add_task(task)
     return task
 
@@ -181,6 +331,7 @@ tasks['train'] = _task(
     task_id='train',
     run='mkdir -p model\necho \'{"accuracy": 0.93}\' > model/metrics.json\n',
     env={
+        'MLOPS_CLEAN': 'model',
         'MLOPS_STAGE': 'train',
     },
 )
@@ -193,6 +344,5 @@ tasks['evaluate'] = _task(
         'MLOPS_METRICS': 'model/metrics.json',
         'MLOPS_STAGE': 'evaluate',
     },
-    gated=True,
 )
 tasks['evaluate'].set_upstream([tasks['train']])

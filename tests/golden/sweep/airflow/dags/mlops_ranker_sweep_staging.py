@@ -9,13 +9,14 @@ Every spec string below is a plain Python literal. The operators declare no temp
 so Airflow never renders Jinja in a command, an environment value or a pod field: each string
 reaches the shell exactly as written in the spec. Run-time params reach a task only as
 MLOPS_PARAM_<NAME> environment variables, read from the run's params when the task executes.
+Each task runs the stage runner (RUNNER) with its stage's environment: the command, the paths
+to clear, the gate and the run id (MLOPS_RUN_ID, the run's run_id) are all environment values.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-import shlex
 from typing import Any, NamedTuple
 
 try:  # Airflow 3
@@ -23,6 +24,10 @@ try:  # Airflow 3
 except ImportError:  # Airflow 2.10+
     from airflow import DAG
     from airflow.models.param import Param
+try:  # Airflow 3.1+
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+except ImportError:  # Airflow 2.10+, 3.0
+    from airflow.exceptions import AirflowFailException, AirflowSkipException
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.cncf.kubernetes.secret import Secret
 from kubernetes.client import models as k8s
@@ -44,9 +49,114 @@ PARAM_DEFAULTS = {
     'optimizer': 'adam',
 }
 
-# The metric gate check (fixed code): reads the metrics path and conditions from
-# MLOPS_METRICS and MLOPS_GATES, and fails the task when a condition does not hold.
-GATE_SCRIPT = 'import json, operator, os, sys\nops = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,\n       "==": operator.eq, "!=": operator.ne}\npath = os.environ["MLOPS_METRICS"]\ntry:\n    with open(path, encoding="utf-8") as f:\n        metrics = json.load(f)\nexcept (OSError, ValueError) as e:\n    sys.exit(f"mlops gate: cannot read metrics {path!r}: {e}")\nfailed = 0\nfor metric, op, number in json.loads(os.environ["MLOPS_GATES"]):\n    value = metrics.get(metric) if isinstance(metrics, dict) else None\n    if isinstance(value, bool) or not isinstance(value, (int, float)):\n        print(f"mlops gate: FAIL {metric} {op} {number}: metric missing or not a number")\n        failed += 1\n    elif ops[op](value, float(number)):\n        print(f"mlops gate: pass {metric} = {value} {op} {number}")\n    else:\n        print(f"mlops gate: FAIL {metric} = {value}, required {op} {number}")\n        failed += 1\nsys.exit(1 if failed else 0)\n'
+# The stage runner (fixed code, the same for every spec: compiler/render/runner.py). It reads
+# everything from the environment: the command (MLOPS_RUN), what to clear first
+# (MLOPS_CLEAN), the gate (MLOPS_GATES, MLOPS_METRICS); it exits GATE_FAILED when the gate
+# fails, which the task reports as AirflowFailException: Airflow never retries a failed gate.
+RUNNER = (
+    'mlops_attempt() {\n'
+    '  if [ -n "${MLOPS_CLEAN:-}" ]; then\n'
+    '    printf \'%s\\n\' "$MLOPS_CLEAN" | while IFS= read -r mlops_path; do\n'
+    '      [ -z "$mlops_path" ] || rm -rf -- "$mlops_path"\n'
+    '    done\n'
+    '  fi\n'
+    '  if [ -n "${MLOPS_RUN_FILE:-}" ]; then set -- sh "$MLOPS_RUN_FILE"; else set -- sh -c "$MLOPS_RUN"; fi\n'
+    '  if [ -z "${MLOPS_TIMEOUT:-}" ]; then\n'
+    '    "$@"\n'
+    '  elif command -v timeout >/dev/null 2>&1; then\n'
+    '    timeout -k 10 "$MLOPS_TIMEOUT" "$@"\n'
+    '  elif command -v python3 >/dev/null 2>&1; then\n'
+    '    python3 -c "$MLOPS_TIMEOUT_SCRIPT" "$MLOPS_TIMEOUT" "$@"\n'
+    '  else\n'
+    '    echo "mlops: this stage has a timeout, but neither \'timeout\' nor \'python3\' is here to enforce it" >&2\n'
+    '    return 125\n'
+    '  fi\n'
+    '}\n'
+    "MLOPS_TIMEOUT_SCRIPT='import os, signal, subprocess, sys\n"
+    'child = subprocess.Popen(sys.argv[2:], start_new_session=True)\n'
+    'try:\n'
+    '    sys.exit(child.wait(timeout=float(sys.argv[1])))\n'
+    'except subprocess.TimeoutExpired:\n'
+    '    os.killpg(child.pid, signal.SIGTERM)\n'
+    '    try:\n'
+    '        child.wait(timeout=10)\n'
+    '    except subprocess.TimeoutExpired:\n'
+    '        os.killpg(child.pid, signal.SIGKILL)\n'
+    '    sys.exit(124)\n'
+    "'\n"
+    'mlops_tag() {\n'
+    '  case "$2" in \'\'|*[!A-Za-z0-9_.~:+-]*) ;; *) mlops_tags="$mlops_tags${mlops_tags:+,}\\"$1\\":\\"$2\\"" ;; esac\n'
+    '}\n'
+    'if [ -n "${MLFLOW_TRACKING_URI:-}" ] && [ -z "${MLFLOW_RUN_CONTEXT:-}" ]; then\n'
+    '  mlops_tags=""\n'
+    '  mlops_tag mlops.pipeline "${MLOPS_PIPELINE:-}"\n'
+    '  mlops_tag mlops.stage "${MLOPS_STAGE:-}"\n'
+    '  mlops_tag mlops.stage_type "${MLOPS_STAGE_TYPE:-}"\n'
+    '  mlops_tag mlops.environment "${MLOPS_ENVIRONMENT:-}"\n'
+    '  mlops_tag mlops.run_id "${MLOPS_RUN_ID:-}"\n'
+    '  mlops_tag mlflow.source.git.commit "${MLOPS_GIT_SHA:-}"\n'
+    '  MLFLOW_RUN_CONTEXT="{$mlops_tags}"\n'
+    '  export MLFLOW_RUN_CONTEXT\n'
+    'fi\n'
+    'if [ -n "${WANDB_PROJECT:-}" ]; then\n'
+    '  if [ -z "${WANDB_RUN_GROUP:-}" ] && [ -n "${MLOPS_RUN_ID:-}" ]; then\n'
+    '    WANDB_RUN_GROUP="${MLOPS_PIPELINE:-}-$MLOPS_RUN_ID"\n'
+    '    export WANDB_RUN_GROUP\n'
+    '  fi\n'
+    '  if [ -z "${WANDB_GIT_COMMIT:-}" ] && [ -n "${MLOPS_GIT_SHA:-}" ]; then\n'
+    '    WANDB_GIT_COMMIT="$MLOPS_GIT_SHA"\n'
+    '    export WANDB_GIT_COMMIT\n'
+    '  fi\n'
+    'fi\n'
+    'if [ ! -w "${HOME:-/nonexistent}" ]; then\n'
+    '  HOME="${TMPDIR:-/tmp}/mlops-home"\n'
+    '  export HOME\n'
+    '  mkdir -p "$HOME"\n'
+    'fi\n'
+    'mlops_try=0\n'
+    'until mlops_attempt; do\n'
+    '  mlops_status=$?\n'
+    '  if [ "$mlops_status" -eq 124 ]; then\n'
+    '    echo "mlops: attempt $((mlops_try + 1)) ran out of time (${MLOPS_TIMEOUT}s)" >&2\n'
+    '  fi\n'
+    '  if [ "$mlops_try" -ge "${MLOPS_RETRIES:-0}" ]; then\n'
+    '    if [ "$mlops_status" -eq 86 ]; then\n'
+    '      echo "mlops: the command exited 86, the code of a failed gate; reported as 1 so that it is not taken for one" >&2\n'
+    '      exit 1\n'
+    '    fi\n'
+    '    exit "$mlops_status"\n'
+    '  fi\n'
+    '  mlops_try=$((mlops_try + 1))\n'
+    '  echo "mlops: attempt $mlops_try failed with exit $mlops_status; retrying in ${MLOPS_RETRY_DELAY:-0}s" >&2\n'
+    '  sleep "${MLOPS_RETRY_DELAY:-0}"\n'
+    'done\n'
+    'if [ -n "${MLOPS_GATES:-}" ]; then\n'
+    "  python3 - <<'MLOPS_GATE_SCRIPT' || exit 86\n"
+    'import json, operator, os, sys\n'
+    'ops = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,\n'
+    '       "==": operator.eq, "!=": operator.ne}\n'
+    'path = os.environ["MLOPS_METRICS"]\n'
+    'try:\n'
+    '    with open(path, encoding="utf-8") as f:\n'
+    '        metrics = json.load(f)\n'
+    'except (OSError, ValueError) as e:\n'
+    '    sys.exit(f"mlops gate: cannot read metrics {path!r}: {e}")\n'
+    'failed = 0\n'
+    'for metric, op, number in json.loads(os.environ["MLOPS_GATES"]):\n'
+    '    value = metrics.get(metric) if isinstance(metrics, dict) else None\n'
+    '    if isinstance(value, bool) or not isinstance(value, (int, float)):\n'
+    '        print(f"mlops gate: FAIL {metric} {op} {number}: metric missing or not a number")\n'
+    '        failed += 1\n'
+    '    elif ops[op](value, float(number)):\n'
+    '        print(f"mlops gate: pass {metric} = {value} {op} {number}")\n'
+    '    else:\n'
+    '        print(f"mlops gate: FAIL {metric} = {value}, required {op} {number}")\n'
+    '        failed += 1\n'
+    'sys.exit(1 if failed else 0)\n'
+    'MLOPS_GATE_SCRIPT\n'
+    'fi\n'
+)
+GATE_FAILED = 86
 
 
 class ParamRef(NamedTuple):
@@ -55,25 +165,42 @@ class ParamRef(NamedTuple):
     name: str
 
 
+class _RunId:
+    """MLOPS_RUN_ID's value: the run's `run_id`, read from the task's context when it runs."""
+
+
+RUN_ID = _RunId()
+
+
 def _text(value: Any) -> str:
     """A param value as environment text: strings as they are, anything else as JSON."""
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _environment(recipe: dict[str, Any], params: Any) -> dict[str, str]:
-    """Environment values from literal text and param references, for one run's params."""
+def _environment(recipe: dict[str, Any], params: Any, run_id: str | None) -> dict[str, str]:
+    """Environment values from literal text, param references and the run id, for one run's
+    params and id; without a run (`run_id` None) a value that needs its id is left out."""
     return {
         name: value if isinstance(value, str)
-        else "".join(p if isinstance(p, str) else _text(params[p.name]) for p in value)
+        else "".join(p if isinstance(p, str) else run_id if p is RUN_ID
+                     else _text(params[p.name]) for p in value)
         for name, value in recipe.items()
+        if run_id is not None or isinstance(value, str) or RUN_ID not in value
     }
 
 
-def _script(run: str, gated: bool) -> str:
-    """The stage's shell text; a gated stage runs the gate check right after it succeeds."""
-    if not gated:
-        return run
-    return "sh -c " + shlex.quote(run) + " && exec python3 -c " + shlex.quote(GATE_SCRIPT)
+def _run_environment(recipe: dict[str, Any], context: Any) -> dict[str, str]:
+    """A task's environment for the run of `context`: its recipe with the run's params and id."""
+    return _environment(recipe, context["params"], str(context["run_id"]))
+
+
+def _exit_gate_failed(env: dict[str, Any], exc: BaseException) -> Exception:
+    """What the runner's exit GATE_FAILED (reported by the operator as a skip) means. With a
+    gate (MLOPS_GATES), the gate's verdict on this run's metrics: the task fails without
+    retries. Without one, the command itself exited so: a failure like any other, retried."""
+    if "MLOPS_GATES" in env:
+        return AirflowFailException(f"the stage's gate failed (exit {GATE_FAILED}): {exc}")
+    return RuntimeError(f"the stage's command failed with exit {GATE_FAILED}: {exc}")
 
 
 # Environment entries every task of this file shares; each task adds its own (`env=`).
@@ -85,15 +212,16 @@ BASE_ENV: dict[str, Any] = {
     'MLOPS_PARAM_FULL_EVAL': (ParamRef('full_eval'),),
     'MLOPS_PARAM_OPTIMIZER': (ParamRef('optimizer'),),
     'MLOPS_PIPELINE': 'ranker_sweep',
+    'MLOPS_RUN_ID': (RUN_ID,),
     'PYTHONUNBUFFERED': '1',
 }
 # BASE_ENV with the params' defaults, resolved once for all tasks (a run resolves its own).
-BASE_DEFAULT_ENV = _environment(BASE_ENV, PARAM_DEFAULTS)
+BASE_DEFAULT_ENV = _environment(BASE_ENV, PARAM_DEFAULTS, None)
 
 
 def _default_environment(env: dict[str, Any]) -> dict[str, str]:
-    """A task's whole environment with the params' defaults (a run replaces them)."""
-    return {**BASE_DEFAULT_ENV, **_environment(env, PARAM_DEFAULTS)}
+    """A task's whole environment with the params' defaults and no run id (a run replaces it)."""
+    return {**BASE_DEFAULT_ENV, **_environment(env, PARAM_DEFAULTS, None)}
 
 
 def _task_kwargs(retries: int, retry_delay: int | None, timeout: int | None) -> dict[str, Any]:
@@ -134,7 +262,7 @@ def _k8s_text(text: str) -> str:
 
 
 class MlopsPodOperator(KubernetesPodOperator):
-    """A stage run by `sh -c` in a pod: non-root, read-only root filesystem (an emptyDir at
+    """A stage run by the stage runner (`sh -c RUNNER`) in a pod: non-root, read-only root filesystem (an emptyDir at
     /tmp), no privilege escalation, all capabilities dropped, RuntimeDefault seccomp, cpu and
     memory requests equal to limits, and the pipeline's workspace volume as working directory.
 
@@ -151,9 +279,18 @@ class MlopsPodOperator(KubernetesPodOperator):
     mlops_env: dict[str, Any]
 
     def build_pod_request_obj(self, context: Any = None, **kwargs: Any) -> Any:
-        if context is not None:  # a run: its params replace the defaults
-            self.env_vars = _env_vars(_environment(self.mlops_env, context["params"]))
+        if context is not None:  # a run: its params and run id replace the defaults
+            self.env_vars = _env_vars(_run_environment(self.mlops_env, context))
         return super().build_pod_request_obj(context, **kwargs)
+
+    def execute(self, context: Any) -> Any:
+        try:
+            return super().execute(context)
+        except AirflowSkipException as exc:  # the runner exited GATE_FAILED
+            raise _exit_gate_failed(self.mlops_env, exc) from None
+
+
+POD_RUNNER = _k8s_text(RUNNER)
 
 
 def _env_vars(environment: dict[str, str]) -> list[Any]:
@@ -163,8 +300,7 @@ def _env_vars(environment: dict[str, str]) -> list[Any]:
 
 # The defaults are the values most tasks of this file have: a task passes only what differs.
 def _task(dag: DAG, *, task_id: str, run: str, env: dict[str, Any],
-          gated: bool = False,
-          secret_names: tuple[str, ...] = ('FEATURE_STORE_TOKEN',),
+          secrets: tuple[tuple[str, str], ...] = (('FEATURE_STORE_TOKEN', 'FEATURE_STORE_TOKEN'),),
           image: str = 'ghcr.io/acme/ranker@sha256:4f1c2a9b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c',
           cpu: str = '2',
           memory: str = '8Gi',
@@ -172,8 +308,9 @@ def _task(dag: DAG, *, task_id: str, run: str, env: dict[str, Any],
           retries: int = 2,
           retry_delay: int | None = 60,
           timeout: int | None = 3600) -> MlopsPodOperator:
-    """One stage task: a pod running `sh -c`, with BASE_ENV plus the task's own `env`."""
-    mlops_env = {**BASE_ENV, **env}
+    """One stage task: a pod running the stage runner, with BASE_ENV plus the task's own `env`
+    and `run`; `secrets` are (variable, key in SECRETS_SOURCE) pairs."""
+    env = {**env, "MLOPS_RUN": run}
     quantities = {"cpu": cpu, "memory": memory}
     if gpu:
         quantities["nvidia.com/gpu"] = str(gpu)
@@ -183,9 +320,9 @@ def _task(dag: DAG, *, task_id: str, run: str, env: dict[str, Any],
         namespace=NAMESPACE,
         service_account_name=SERVICE_ACCOUNT,
         cmds=["sh", "-c"],
-        arguments=[_k8s_text(_script(run, gated))],
+        arguments=[POD_RUNNER],
         env_vars=_env_vars(_default_environment(env)),
-        secrets=[Secret("env", name, SECRETS_SOURCE, name) for name in secret_names],
+        secrets=[Secret("env", name, SECRETS_SOURCE, key) for name, key in secrets],
         container_resources=k8s.V1ResourceRequirements(
             requests=dict(quantities), limits=dict(quantities)),
         node_selector=dict(GPU_NODE_SELECTOR) if gpu else None,
@@ -215,9 +352,10 @@ def _task(dag: DAG, *, task_id: str, run: str, env: dict[str, Any],
         get_logs=True,
         do_xcom_push=False,
         on_finish_action="delete_pod",
+        skip_on_exit_code=GATE_FAILED,  # a failure, never a skip: see execute()
         **_task_kwargs(retries, retry_delay, timeout),
     )
-    task.mlops_env = mlops_env
+    task.mlops_env = {**BASE_ENV, **env}
     dag.add_task(task)
     return task
 
@@ -241,6 +379,7 @@ tasks['prepare'] = _task(
     task_id='prepare',
     run='python -m ranker.prepare --dataset "$DATASET" --out data/',
     env={
+        'MLOPS_CLEAN': 'data',
         'MLOPS_STAGE': 'prepare',
     },
 )
@@ -272,11 +411,11 @@ tasks['select'] = _task(
     task_id='select',
     run='python -m ranker.select runs/ --full ${MLOPS_PARAM_FULL_EVAL} --out best/ --metrics best/metrics.json',
     env={
+        'MLOPS_CLEAN': 'best\nbest/metrics.json',
         'MLOPS_GATES': '[["ndcg_at_10",">=","0.41"],["latency_p99_ms","<","25"]]',
         'MLOPS_METRICS': 'best/metrics.json',
         'MLOPS_STAGE': 'select',
     },
-    gated=True,
 )
 tasks['select'].set_upstream([tasks['prepare'], tasks['train__lr-0.01__depth-4']])
 tasks['serve'] = _task(

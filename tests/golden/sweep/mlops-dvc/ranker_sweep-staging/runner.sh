@@ -67,6 +67,10 @@ until mlops_attempt; do
     echo "mlops: attempt $((mlops_try + 1)) ran out of time (${MLOPS_TIMEOUT}s)" >&2
   fi
   if [ "$mlops_try" -ge "${MLOPS_RETRIES:-0}" ]; then
+    if [ "$mlops_status" -eq 86 ]; then
+      echo "mlops: the command exited 86, the code of a failed gate; reported as 1 so that it is not taken for one" >&2
+      exit 1
+    fi
     exit "$mlops_status"
   fi
   mlops_try=$((mlops_try + 1))
