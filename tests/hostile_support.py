@@ -210,7 +210,8 @@ GITHUB_EXPRESSION = re.compile(
     r"|runner\.[a-z_]+|inputs\.[a-z_]+) \}\}")
 # The only `{{...}}` the Kubernetes target writes into Argo documents.
 ARGO_EXPRESSION = re.compile(
-    r"\{\{(?:workflow\.parameters\.[a-z][a-z0-9_-]*|inputs\.parameters\.combination|item)\}\}")
+    r"\{\{(?:workflow\.parameters\.[a-z][a-z0-9_-]*|inputs\.parameters\.combination|item"
+    r"|tasks\.[a-z0-9][a-z0-9-]*\.outputs\.parameters\.approve)\}\}")
 # `$(` that the kubelet would expand: one not preceded by an odd number of `$`.
 KUBELET_EXPANSION = re.compile(r"(?<!\$)(?:\$\$)*\$\(")
 
@@ -237,3 +238,30 @@ def _expanded_by_kubelet(where: tuple[Any, ...]) -> bool:
     if "command" in where or "args" in where:
         return True
     return len(where) >= 3 and where[-1] == "value" and where[-3] == "env"
+
+
+def kubelet_expand(text: str, defined: dict[str, str]) -> str:
+    """The kubelet's expansion of an env `value` (k8s.io/kubernetes third_party/forked/golang/
+    expansion): `$$` is `$`, `$(NAME)` is NAME's value when defined (else kept as written), any
+    other `$` is kept."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "$" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt == "$":
+                out.append("$")
+                i += 2
+                continue
+            if nxt == "(":
+                end = text.find(")", i + 2)
+                if end != -1:
+                    name = text[i + 2:end]
+                    out.append(defined.get(name, f"$({name})"))
+                    i = end + 1
+                    continue
+            out.append("$" + nxt)
+            i += 2
+            continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)

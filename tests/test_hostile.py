@@ -29,6 +29,7 @@ from tests.hostile_support import (
     FRAGMENTS,
     analyze_spec,
     errors,
+    kubelet_expand,
     outputs,
     parse,
     spec_bytes,
@@ -118,6 +119,13 @@ def _check_execution(field: str, text: str, files: dict[str, str], tmp: Path) ->
         (configmap,) = [yaml.safe_load(t) for p, t in files.items() if p.endswith("configmap.yaml")]
         assert configmap["data"]["prep.sh"] == text
         return
+    if field in ("env", "defaults.env"):  # the model server gets them in its pod template
+        (deployment,) = [yaml.safe_load(t) for p, t in files.items()
+                         if p.endswith("default/deployment-deploy.yaml")]
+        (server,) = deployment["spec"]["template"]["spec"]["containers"]
+        values = {e["name"]: kubelet_expand(e["value"], {"HOME": "/root", "X": "x", "id": "0"})
+                  for e in server["env"] if "value" in e}
+        assert values[{"env": "TOP", "defaults.env": "DEF"}[field]] == text
     for engine in ("github", "k8s"):
         cwd = tmp / engine
         cwd.mkdir()

@@ -28,7 +28,7 @@ stages:
       b: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]
       c: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]
 targets:
-  kubernetes: {}
+  kubernetes: {workspace: {access_mode: ReadWriteOnce}}
 ```
 Every matrix combination is a line of the stage's environment in the Kubernetes ConfigMap:
 8,000 combinations make it larger than `kubectl apply` can store.
@@ -45,7 +45,7 @@ stages:
       a: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]
       b: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]
 targets:
-  kubernetes: {}
+  kubernetes: {workspace: {access_mode: ReadWriteOnce}}
 ```
 """
 

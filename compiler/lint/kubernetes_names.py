@@ -6,8 +6,9 @@ into manifests or pod specs as names, checked against the syntax Kubernetes itse
 
 - every image (`image`, `defaults.image`, `serve.image`): a container image reference,
   `[registry[:port]/]path[:tag][@digest]`, as `docker pull` reads it;
-- `targets.kubernetes.service_account`, `secret_name`, `workspace.storage_class`: DNS-1123
-  subdomains (lowercase letters, digits, `-` and `.`, at most 253 characters);
+- `targets.kubernetes.service_account`, `secret_name`, `image_pull_secrets`,
+  `workspace.storage_class`: DNS-1123 subdomains (lowercase letters, digits, `-` and `.`, at
+  most 253 characters);
 - `targets.airflow.namespace`: a DNS-1123 label (at most 63 characters);
 - `targets.kubernetes.gpu_node_selector` keys and `gpu_tolerations[].key`: label keys
   (`[prefix/]name`); their values: label values (at most 63 characters).

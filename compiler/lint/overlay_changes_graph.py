@@ -26,6 +26,8 @@ environments:
   staging:
     stages:
       train: {matrix: {depth: [4]}}
+targets:
+  github: {}
 ```
 
 ## Fixed example
@@ -42,6 +44,8 @@ environments:
   staging:
     stages:
       train: {matrix: {lr: [0.01]}}
+targets:
+  github: {}
 ```
 """
 

@@ -26,6 +26,8 @@ stages:
     matrix:
       lr: [0.01, 0.1]
     run: python train.py --lr ${matrix.learning_rate}
+targets:
+  github: {}
 ```
 
 ## Fixed example
@@ -39,6 +41,8 @@ stages:
     matrix:
       lr: [0.01, 0.1]
     run: python train.py --lr ${matrix.lr}
+targets:
+  github: {}
 ```
 """
 

@@ -10,18 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from compiler.limits import FileLimit, Limit
 from compiler.spec.base import Model
 from compiler.spec.types import (
     NAMESPACE_PATTERN,
+    Duration,
     KubeLabelKey,
     KubeLabelValue,
     KubeSubdomain,
     Quantity,
     RelPath,
 )
+from compiler.spec.values import duration_seconds
 from compiler.targets.base import Anchor, Identifier, OutputFile, Support, emulated, native, unsupported
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,8 +35,16 @@ NAME = "kubernetes"
 
 
 class Workspace(Model):
+    """The run's working directory, one volume claim that every Argo step mounts."""
+
     size: Quantity = "10Gi"
     storage_class: Optional[KubeSubdomain] = None
+    access_mode: Literal["ReadWriteOnce", "ReadWriteMany"] = Field(
+        "ReadWriteOnce",
+        description="ReadWriteOnce (the default) attaches to one node: stages that run at the "
+                    "same time on other nodes cannot mount it (lint MLP416 warns until this is "
+                    "set); ReadWriteMany needs a storage class that offers it (NFS, EFS, "
+                    "Filestore, Azure Files)")
 
 
 class Toleration(Model):
@@ -54,8 +64,23 @@ class KubernetesSettings(Model):
         None, description="Kubernetes Secret holding the spec's secrets, one key per name; "
                           "default: mlops-<pipeline>")
     workspace: Workspace = Workspace()
+    image_pull_secrets: list[KubeSubdomain] = Field(
+        default_factory=list,
+        description="Secrets (type kubernetes.io/dockerconfigjson) in the namespace for pulling "
+                    "private images: every pod's imagePullSecrets (Argo steps, Deployments, "
+                    "CronJobs)")
     gpu_node_selector: dict[KubeLabelKey, KubeLabelValue] = Field(default_factory=dict)
     gpu_tolerations: list[Toleration] = Field(default_factory=list)
+    approval_timeout: Duration = Field(
+        "24h", description="how long an Argo approval waits for a human; when it passes, the "
+                           "deploy is rejected (skipped), never run")
+
+    @field_validator("approval_timeout")
+    @classmethod
+    def _positive_duration(cls, value: str) -> str:
+        if duration_seconds(value) == 0:  # raises, with the rule, for what is no duration
+            raise ValueError("an approval timeout must be positive")
+        return value
 
 
 class KubernetesShortcut(Model):
@@ -66,7 +91,8 @@ class KubernetesShortcut(Model):
 
 CAPABILITIES: dict[str, Support] = {
     "needs": native("Argo DAG dependencies"),
-    "inputs/outputs": native("one workspace volume claim for the whole workflow"),
+    "inputs/outputs": native("one workspace volume claim for the whole workflow "
+                             "(ReadWriteOnce unless workspace.access_mode says otherwise)"),
     "retries": native("Argo retryStrategy with backoff; a CronJob's Job backoffLimit"),
     "timeout": native("activeDeadlineSeconds"),
     "image": native("container image"),
@@ -78,8 +104,10 @@ CAPABILITIES: dict[str, Support] = {
     "gate": emulated("the stage runner checks it after the command; never retried"),
     "schedule": native("CronWorkflow schedules"),
     "stage schedule": native("CronJob"),
-    "approval": native("Argo suspend step before deploy"),
-    "serve": native("Deployment, Service and HorizontalPodAutoscaler"),
+    "approval": native("Argo suspend step before deploy; no answer within approval_timeout "
+                       "rejects it"),
+    "serve": native("Deployment with the deploy stage's env, secrets and service account; "
+                    "Service and HorizontalPodAutoscaler"),
     "push trigger": unsupported("Argo has no push trigger (use Argo Events)"),
 }
 
@@ -123,9 +151,9 @@ class KubernetesTarget:
         )
 
     def rules(self) -> Sequence[Rule]:
-        from compiler.targets.kubernetes import argo_substitution
+        from compiler.targets.kubernetes import argo_substitution, workspace_access
 
-        return (argo_substitution.RULE,)
+        return (argo_substitution.RULE, workspace_access.RULE)
 
     def render(self, plan: Plan) -> list[OutputFile]:
         from compiler.targets.kubernetes import render

@@ -14,7 +14,25 @@ Files, under `<targets.kubernetes.path>/<environment or "default">/`, one per re
 Defaults where the spec says nothing: cpu `500m` and memory `512Mi` (requests = limits, always
 set: SPEC.md 5.5). Every pod runs as UID/GID 65532, non-root, read-only root filesystem, no
 privilege escalation, all capabilities dropped, RuntimeDefault seccomp, `/tmp` an emptyDir.
+Every pod (Argo steps, the server, CronJobs) runs as `service_account` when one is set and
+pulls with `image_pull_secrets` (the workflow's `spec.imagePullSecrets`, each pod spec's own).
 See `scripts.py` for why commands and env values live in the ConfigMap.
+
+Approval (an environment's `approval: true`): before each deploy stage, a task
+`approve-<stage>` suspends the workflow for at most `approval_timeout` (default 24h). Its answer
+is the suspend step's intermediate parameter `approve` (default `reject`); the deploy task, and
+every task below it, runs only `when` the answer is `approve`. To approve, in one command:
+
+    argo node set <workflow> --output-parameter approve=approve --phase Succeeded \
+        --node-field-selector displayName=approve-<stage>
+
+or resume the step in the Argo UI choosing `approve`. To reject: `argo resume <workflow>`, or
+let the timeout pass; either gives the default, `reject`, and the deploy and what follows it
+are skipped (the run still ends, so a CronWorkflow's `concurrencyPolicy: Forbid` skips later
+runs for at most the timeout). The duration alone would not do: an Argo suspend step with a
+`duration` resumes when it passes, which without the parameter would approve every deploy
+nobody looked at. Do not resume the step with `argo resume --node-field-selector` alone: that
+marks it done without an answer, and Argo then waits for one.
 
 The source commit (`build --ref`, SPEC.md section 5.6) is an annotation on every object's own
 metadata, never in a pod template: a Deployment rolls out whenever its pod template changes, so
@@ -38,6 +56,7 @@ from compiler.plan import Plan, PlanStage
 from compiler.render.runner import GATE_FAILED
 from compiler.render.templating import render as render_template
 from compiler.spec.params import env_text
+from compiler.spec.values import Ref, duration_seconds
 from compiler.targets.base import OutputFile
 from compiler.targets.kubernetes import NAME, KubernetesSettings
 from compiler.targets.kubernetes import names
@@ -45,6 +64,12 @@ from compiler.targets.kubernetes.names import configmap_name, template_name
 from compiler.targets.kubernetes import scripts
 
 APPROVE_TEMPLATE = "approve"
+# The approval's answer: an intermediate parameter of the suspend step (Argo 3.4+), which a
+# human sets; the default, taken when the step's `duration` passes unanswered or `argo resume`
+# gives none, is a rejection. An Argo suspend with a duration *resumes* when it passes, so the
+# duration alone would approve every deploy nobody looked at.
+APPROVAL_PARAMETER = "approve"
+APPROVE, REJECT = "approve", "reject"
 # MLOPS_RUN_ID, read with the Downward API from a label that the engine's controller puts on
 # every pod of a run: the Workflow's name (Argo; every step and retry of the run shares it, and
 # `argo get NAME` finds the run), or the Job's name (a CronJob's run, shared by its retries).
@@ -127,6 +152,15 @@ def param_field(param: str) -> str:
     return f"metadata.annotations['{param_annotation(param)}']"
 
 
+def approved(approve_tasks: tuple[str, ...]) -> Optional[str]:
+    """The `when` of a task that runs only if every one of these approvals said `approve`
+    (Argo compares the two sides as strings)."""
+    if not approve_tasks:
+        return None
+    return " && ".join(f"{{{{tasks.{task}.outputs.parameters.{APPROVAL_PARAMETER}}}}} == {APPROVE}"
+                       for task in approve_tasks)
+
+
 def approval_task(plan: Plan, stage: PlanStage) -> str:
     """`approve-<stage>`, made unique if a stage already has that name (deterministically)."""
     taken = {s.dns for s in plan.stages}
@@ -151,7 +185,14 @@ def _common(plan: Plan) -> dict[str, Any]:
         "secret_name": pod.secret_name,
         "node_selector": list(pod.gpu_node_selector),
         "tolerations": list(pod.gpu_tolerations),
+        "service_account": pod.service_account,
+        "pull_secrets": _pull_secrets(plan),
     }
+
+
+def _pull_secrets(plan: Plan) -> list[str]:
+    """`image_pull_secrets` as written, each once: the kubelet tries them in order."""
+    return list(dict.fromkeys(_settings(plan).image_pull_secrets))
 
 
 def _image(stage: PlanStage) -> str:
@@ -164,10 +205,12 @@ def _image(stage: PlanStage) -> str:
 
 def _pod_env(plan: Plan, stage: PlanStage, pod: Pod) -> list[PodEnv]:
     """The variables that the manifest sets, in the plan's order (a step's matrix combination
-    after the built-ins); the rest, spec text, are in the stage's env file
-    (`scripts.in_env_file`). The commit comes from the ConfigMap (module docstring), the run id
-    from the engine. A server gets the built-ins only: it runs the image's own entrypoint, not
-    a pipeline run."""
+    after the built-ins). For a step or a job the rest, spec text, is in the stage's env file
+    (`scripts.in_env_file`); the commit comes from the ConfigMap (module docstring), the run id
+    from the engine. A server runs the image's own entrypoint, not the wrapper: it gets
+    `_server_env` instead."""
+    if pod == "server":
+        return _server_env(plan, stage)
     builtins: list[PodEnv] = []
     rest: list[PodEnv] = []
     params = {p.var: p.name for p in plan.params}
@@ -182,8 +225,6 @@ def _pod_env(plan: Plan, stage: PlanStage, pod: Pod) -> list[PodEnv]:
         elif var.origin == "builtin":
             if var.text is not None:
                 builtins.append(PodEnv(var.name, value=_k8s_literal(var.text)))
-        elif pod == "server":
-            continue
         elif var.origin == "param":
             if pod == "step":  # a CronJob's env file sets the defaults
                 rest.append(PodEnv(var.name, field=param_field(params[var.name])))
@@ -193,6 +234,56 @@ def _pod_env(plan: Plan, stage: PlanStage, pod: Pod) -> list[PodEnv]:
         builtins.append(PodEnv(scripts.COMBINATION_VAR,
                                value="{{inputs.parameters.combination}}"))
     return builtins + rest
+
+
+def _server_env(plan: Plan, stage: PlanStage) -> list[PodEnv]:
+    """The model server's configuration (SPEC.md section 2, `serve`): the deploy stage's merged
+    env and secrets, with the tracking settings, as a pipeline pod sees them, minus what only a
+    run has. No wrapper reads an env file here, so the values are in the pod template itself:
+    each one YAML-encoded and `$`-doubled (`_k8s_literal`), so the kubelet's `$(VAR)` expansion
+    gives back the text as written; a secret is a `secretKeyRef`, never its value.
+
+    What a server does not get: the run id, the params' and matrix's variables, the gate's
+    data. A server is not a run: a `${params.X}` in a value is the param's default (what a
+    CronJob's run sees too), fixed when the files are built, and a value that reads a matrix
+    axis is left out (one Deployment serves every combination, so no axis has one value).
+
+    Rollouts: the env is part of the pod template, so a change to any of these values (the
+    deploy stage's env or secrets, the top-level ones it inherits, the tracking settings, the
+    default of a param it reads) rolls the server, as it must for the server to see it; an edit
+    to another stage changes none of them. A secret's value lives in the Secret: changing it
+    rolls nothing (restart the Deployment, or use a controller that does)."""
+    defaults = {p.var: p.default_text for p in plan.params}
+    found: list[PodEnv] = []
+    for var in stage.env:
+        if var.name == scripts.GIT_SHA_VAR:
+            found.append(PodEnv(var.name, config=scripts.GIT_SHA_KEY))
+        elif var.origin == "builtin":
+            if var.text is not None:
+                found.append(PodEnv(var.name, value=_k8s_literal(var.text)))
+        elif var.origin not in ("spec", "tracking", "secret"):
+            continue
+        elif len(var.pieces) == 1 and isinstance(var.pieces[0], Secret):
+            found.append(PodEnv(var.name, secret=var.pieces[0].name))
+        else:
+            text = _server_text(var.pieces, defaults)
+            if text is not None:
+                found.append(PodEnv(var.name, value=_k8s_literal(text)))
+    return found
+
+
+def _server_text(pieces: tuple[Any, ...], defaults: dict[str, str]) -> Optional[str]:
+    """The value a server sees: literal text, a param reference as its default; None when the
+    value reads something a server has no value for (a matrix axis, the engine)."""
+    text = ""
+    for piece in pieces:
+        if isinstance(piece, str):
+            text += piece
+        elif isinstance(piece, Ref) and piece.kind == "params":
+            text += defaults[piece.var]
+        else:
+            return None
+    return text
 
 
 def _configmap(plan: Plan) -> dict[str, Any]:
@@ -210,18 +301,26 @@ def _workflow(plan: Plan) -> dict[str, Any]:
                          for p in plan.params]
     tasks: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
+    # stage -> the approve tasks it waits for: its own (a deploy) and those of every deploy
+    # above it, so that nothing downstream of a rejected deploy runs either (a skipped task
+    # counts as done for `dependencies`). Stages are in topological order.
+    guards: dict[str, tuple[str, ...]] = {}
     for stage in stages:
         dependencies = [plan.stage(n).dns for n in stage.needs]
+        guard = [task for need in stage.needs for task in guards[need]]
         if plan.approval and stage.type == "deploy":
-            # A human resumes the workflow (`argo resume`) before the deploy step runs.
+            # Unconditional: a `when` reading a skipped task's output would never resolve.
             approve = approval_task(plan, stage)
             tasks.append({"name": approve, "template": APPROVE_TEMPLATE,
-                          "dependencies": dependencies, "with_items": None})
+                          "dependencies": dependencies, "with_items": None, "when": None})
             dependencies = [approve]
+            guard.append(approve)
+        guards[stage.name] = tuple(dict.fromkeys(guard))
         combos = stage.combinations
         tasks.append({"name": stage.dns, "template": stage_template(stage),
                       "dependencies": dependencies,
-                      "with_items": [str(c.index) for c in combos] if combos else None})
+                      "with_items": [str(c.index) for c in combos] if combos else None,
+                      "when": approved(guards[stage.name])})
         steps.append({
             "template": stage_template(stage), "matrix": bool(combos),
             "image": _image(stage), "env": _pod_env(plan, stage, "step"),
@@ -236,7 +335,6 @@ def _workflow(plan: Plan) -> dict[str, Any]:
         **_common(plan),
         "meta": _meta(plan, template_name(plan), "pipeline"),
         "pod_labels": names.labels(plan, "pipeline"),
-        "service_account": plan.pod.service_account,
         "params": [{"name": p.name, "value": p.default_text,
                     "enum": [env_text(v) for v in p.schema.get("enum", ())],
                     "description": p.schema.get("description")} for p in plan.params],
@@ -244,6 +342,9 @@ def _workflow(plan: Plan) -> dict[str, Any]:
         "tasks": tasks,
         "steps": steps,
         "approvals": any(t["template"] == APPROVE_TEMPLATE for t in tasks),
+        "approval": {"parameter": APPROVAL_PARAMETER, "approve": APPROVE, "reject": REJECT,
+                     "timeout": str(duration_seconds(settings.approval_timeout)),
+                     "timeout_text": settings.approval_timeout},
     }
 
 
@@ -278,6 +379,8 @@ def _deployment(plan: Plan, stage: PlanStage) -> dict[str, Any]:
         "image": serve.image or _image(stage), "port": serve.port, "health": serve.health,
         "env": _pod_env(plan, stage, "server"),
         "configmap": configmap_name(plan), "secret_name": plan.pod.secret_name,
+        "service_account": plan.pod.service_account,
+        "pull_secrets": _pull_secrets(plan),
         "cpu": stage.resources.cpu, "memory": stage.resources.memory,
     }
 
