@@ -29,6 +29,7 @@ FEATURES: dict[str, str] = {
     "approval": "a human approval before deploy stages",
     "serve": "a long-running model server",
     "push trigger": "a run on each push",
+    "tracking": "MLflow and W&B settings, token by secret, runs tagged with the pipeline run",
 }
 
 

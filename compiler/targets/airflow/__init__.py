@@ -82,6 +82,8 @@ CAPABILITIES: dict[str, Support] = {
                        "(MLP413)"),
     "serve": unsupported("the deploy task runs its command; no server is started"),
     "push trigger": unsupported("Airflow has no push trigger"),
+    "tracking": emulated("the stage runner tags each run; run id the Airflow run id, "
+                         "commit with --ref; tokens like other secrets"),
 }
 
 

@@ -65,6 +65,8 @@ CAPABILITIES: dict[str, Support] = {
     "approval": unsupported("no approval step: an error for the environment DVC builds"),
     "serve": unsupported("the deploy stage runs its command; no server is started"),
     "push trigger": unsupported("DVC runs when you run dvc repro"),
+    "tracking": emulated("the stage runner tags each run; no run id (DVC has none); "
+                         "tokens from the environment dvc repro runs in"),
 }
 
 

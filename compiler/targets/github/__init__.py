@@ -54,6 +54,8 @@ CAPABILITIES: dict[str, Support] = {
     "approval": native("GitHub environment protection on deploy jobs"),
     "serve": unsupported("the deploy job runs its command; no server is started"),
     "push trigger": native("on.push"),
+    "tracking": emulated("the stage runner tags each run; run id github.run_id, commit "
+                         "github.sha; tokens from repository secrets"),
 }
 
 

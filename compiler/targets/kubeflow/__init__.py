@@ -82,6 +82,8 @@ CAPABILITIES: dict[str, Support] = {
                             "error (MLP405)"),
     "serve": unsupported("the deploy task runs its command; no server is started"),
     "push trigger": unsupported("KFP has no push trigger"),
+    "tracking": emulated("the stage runner tags each run; run id KFP's pipeline job id, "
+                         "commit with --ref; tokens from the Secret"),
 }
 
 

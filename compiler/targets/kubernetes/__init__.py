@@ -109,6 +109,8 @@ CAPABILITIES: dict[str, Support] = {
     "serve": native("Deployment with the deploy stage's env, secrets and service account; "
                     "Service and HorizontalPodAutoscaler"),
     "push trigger": unsupported("Argo has no push trigger (use Argo Events)"),
+    "tracking": emulated("the stage runner tags each run; run id the Workflow's (or "
+                         "Job's) name, commit with --ref; tokens from the Secret"),
 }
 
 
