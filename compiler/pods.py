@@ -32,6 +32,7 @@ class PodSettings:
     secret_name: str                              # the Secret holding the spec's secrets
     gpu_node_selector: tuple[tuple[str, str], ...]  # sorted by key
     gpu_tolerations: tuple[Toleration, ...]
+    image_pull_secrets: tuple[str, ...] = ()     # Secrets the kubelet pulls images with, in order
 
 
 @dataclass(frozen=True)

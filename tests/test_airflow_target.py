@@ -473,6 +473,8 @@ def test_pods_are_hardened_and_valid(major: int, examples_dir: Path, tmp_path: P
                                                 or plan.pod.namespace)
         assert spec["securityContext"]["runAsNonRoot"] is True
         assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert spec.get("imagePullSecrets", []) == [
+            {"name": name} for name in plan.pod.image_pull_secrets]
         security = container["securityContext"]
         assert security["readOnlyRootFilesystem"] is True
         assert security["allowPrivilegeEscalation"] is False

@@ -318,6 +318,7 @@ def render_dag(plan: Plan) -> str:
         namespace=settings.namespace or pod.namespace,
         service_account=pod.service_account,
         secret_name=pod.secret_name,
+        image_pull_secrets=list(pod.image_pull_secrets),
         workspace_claim=f"mlops-{plan.dns}-workspace",
         gpu_node_selector=dict(pod.gpu_node_selector),
         gpu_tolerations=[{k: v for k, v in (("key", t.key), ("operator", t.operator),

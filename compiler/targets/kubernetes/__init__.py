@@ -150,6 +150,7 @@ class KubernetesTarget:
             gpu_node_selector=tuple(sorted(settings.gpu_node_selector.items())),
             gpu_tolerations=tuple(PodToleration(t.key, t.operator, t.value, t.effect)
                                   for t in settings.gpu_tolerations),
+            image_pull_secrets=tuple(dict.fromkeys(settings.image_pull_secrets)),
         )
 
     def rules(self) -> Sequence[Rule]:

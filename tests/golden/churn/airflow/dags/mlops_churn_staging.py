@@ -239,6 +239,8 @@ def _task_kwargs(retries: int, retry_delay: int | None, timeout: int | None) -> 
 NAMESPACE = 'churn-staging'
 SERVICE_ACCOUNT = 'churn-runner'
 SECRETS_SOURCE = 'mlops-churn'  # the Kubernetes Secret object: one key per secret name
+# Secrets (type kubernetes.io/dockerconfigjson) the kubelet pulls private images with, in order.
+IMAGE_PULL_SECRETS = ['ghcr-pull']
 # The pipeline's workspace, a PersistentVolumeClaim that must exist in NAMESPACE: every task
 # mounts it as its working directory, so stages pass files to each other through it.
 WORKSPACE_CLAIM = 'mlops-churn-workspace'
@@ -315,6 +317,7 @@ def _task(dag: DAG, *, task_id: str, run: str, env: dict[str, Any],
         arguments=[POD_RUNNER],
         env_vars=_env_vars(_default_environment(env)),
         secrets=[Secret("env", name, SECRETS_SOURCE, key) for name, key in secrets],
+        image_pull_secrets=[k8s.V1LocalObjectReference(name=name) for name in IMAGE_PULL_SECRETS],
         container_resources=k8s.V1ResourceRequirements(
             requests=dict(quantities), limits=dict(quantities)),
         node_selector=dict(GPU_NODE_SELECTOR) if gpu else None,
