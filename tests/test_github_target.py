@@ -407,3 +407,32 @@ def test_check_workflow_lints_and_checks_pinned_tool() -> None:
     assert "MLOPS_COMPILER_REPO" not in job["env"]  # nothing pinned: tests/test_check_workflow.py
     scripts = "\n".join(s.get("run", "") for s in job["steps"])
     assert "lint" in scripts and "build \"$MLOPS_SPEC\" --check" in scripts
+
+
+CREDENTIALS_SPEC = """\
+version: 1
+name: private
+stages:
+  prep: {run: make data, image: "ghcr.io/acme/prep:1"}
+  report: {run: make report, needs: [prep]}
+targets:
+  github: {registry_credentials: {username: acme-bot, password_secret: GHCR_TOKEN}}
+"""
+
+
+def test_registry_credentials_log_in_every_container_job_with_the_secret_only() -> None:
+    (text,) = [t for p, t in render_all(plans_of(CREDENTIALS_SPEC)).items()
+               if p.endswith("mlops-private.yml")]
+    jobs = load(text)["jobs"]
+    assert jobs["prep"]["container"] == {
+        "image": "ghcr.io/acme/prep:1",
+        "credentials": {"username": "acme-bot", "password": "${{ secrets.GHCR_TOKEN }}"}}
+    assert "container" not in jobs["report"]  # no image: runs on the runner, no login
+
+
+def test_registry_credentials_refuse_expressions_and_literal_passwords() -> None:
+    expression = CREDENTIALS_SPEC.replace("username: acme-bot", "username: '${{ github.actor }}'")
+    codes = {d.code for d in analyze(expression.encode(), "mlops.yaml").diagnostics}
+    assert "MLP307" in codes
+    literal = CREDENTIALS_SPEC.replace("password_secret: GHCR_TOKEN", "password_secret: 'hunter 2'")
+    assert any(d.severity.name == "ERROR" for d in analyze(literal.encode(), "mlops.yaml").diagnostics)

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from compiler.limits import FileLimit, Limit, StageLimit
 from compiler.spec.base import Model
-from compiler.spec.types import RelPath
+from compiler.spec.types import RelPath, SecretName
 from compiler.targets.base import Anchor, Identifier, OutputFile, Support, emulated, native, unsupported
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,6 +25,15 @@ NAME = "github"
 RunsOn = Union[str, list[str]]
 
 
+class RegistryCredentials(Model):
+    """How GitHub logs in to pull a job's container image (a job's `container.credentials`)."""
+
+    username: str = Field(min_length=1, max_length=256, description="the registry user name "
+                          "(not a secret; e.g. your GitHub user or organisation)")
+    password_secret: SecretName = Field(description="the repository secret holding the "
+                                        "password or token (never its value)")
+
+
 class GithubSettings(Model):
     """`targets.github`: GitHub Actions workflows."""
 
@@ -33,6 +42,9 @@ class GithubSettings(Model):
     runs_on: RunsOn = Field("ubuntu-24.04", description="runner labels of every job")
     gpu_runs_on: Optional[RunsOn] = Field(None, description="runner labels of jobs of stages "
                                           "with a GPU")
+    registry_credentials: Optional[RegistryCredentials] = Field(
+        None, description="credentials for pulling private stage images (every job with a "
+        "container); without them GitHub pulls anonymously")
 
 
 CAPABILITIES: dict[str, Support] = {
@@ -41,7 +53,7 @@ CAPABILITIES: dict[str, Support] = {
     "retries": emulated("the stage runner's retry loop"),
     "timeout": emulated("the stage runner bounds each attempt; the job's timeout-minutes as a "
                         "backstop over all attempts"),
-    "image": native("job container"),
+    "image": native("job container; registry_credentials for private images"),
     "resources": unsupported("runner size is chosen by runs_on"),
     "gpu": native("gpu_runs_on runner labels"),
     "matrix": native("strategy.matrix"),

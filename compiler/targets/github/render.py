@@ -138,6 +138,7 @@ class _Job:
     runs_on: tuple[str, ...] | str
     timeout: int | None           # job minutes (None: GitHub's default)
     image: str | None
+    credentials: tuple[str, str] | None   # (username, password expression) for the container
     gpu: bool
     environment: str | None
     approval: bool
@@ -316,6 +317,7 @@ def _job(plan: Plan, stage: PlanStage, check: _Check | None) -> _Job:
         runs_on=labels if isinstance(labels, str) else tuple(labels),
         timeout=budget + JOB_OVERHEAD_MINUTES if budget is not None else None,
         image=stage.image,
+        credentials=_credentials(settings) if stage.image is not None else None,
         gpu=gpu,
         environment=deploy_env,
         approval=plan.approval and deploy_env is not None,
@@ -325,6 +327,16 @@ def _job(plan: Plan, stage: PlanStage, check: _Check | None) -> _Job:
         run_env=_run_env(plan, stage) if stage.run is not None else None,
         uploads=tuple(_artifact(stage, i, out) for i, out in enumerate(stage.outputs)),
     )
+
+
+def _credentials(settings: Any) -> tuple[str, str] | None:
+    """The container's registry login: the user name as written (spec text, so checked for
+    expressions like every value), the password only as a secret reference."""
+    creds = settings.registry_credentials
+    if creds is None:
+        return None
+    _refuse_expression(creds.username)
+    return creds.username, _expr_secret(creds.password_secret)
 
 
 def _budget_minutes(stage: PlanStage) -> int | None:
