@@ -116,6 +116,21 @@ def test_the_server_gets_the_deploy_stage_s_env_and_secrets() -> None:
     assert {"MLOPS_PIPELINE", "MLOPS_STAGE", "MLOPS_GIT_SHA"} <= set(env)
 
 
+def test_the_server_s_home_is_its_writable_tmp_unless_the_spec_sets_one() -> None:
+    """Point 5: a read-only root filesystem and a user the image may have no home for."""
+    deployment = _files(BASE)["k8s/production/deployment-deploy.yaml"]
+    pod = _pod(deployment)
+    (server,) = pod["containers"]
+    env = {e["name"]: e.get("value") for e in server["env"]}
+    assert env["HOME"] == "/tmp"
+    assert {"name": "tmp", "mountPath": "/tmp"} in server["volumeMounts"]
+    assert {"name": "tmp", "emptyDir": {}} in pod["volumes"]
+    spec = _spec()
+    spec["env"] = {**spec.get("env", {}), "HOME": "/home/app"}
+    (server,) = _pod(_files(spec)["k8s/production/deployment-deploy.yaml"])["containers"]
+    assert [e["value"] for e in server["env"] if e["name"] == "HOME"] == ["/home/app"]
+
+
 def test_a_server_variable_that_reads_a_matrix_axis_is_left_out() -> None:
     spec = _spec()
     spec["stages"]["deploy"]["matrix"] = {"region": ["eu", "us"]}

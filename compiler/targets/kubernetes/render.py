@@ -269,6 +269,11 @@ def _server_env(plan: Plan, stage: PlanStage) -> list[PodEnv]:
             text = _server_text(var.pieces, defaults)
             if text is not None:
                 found.append(PodEnv(var.name, value=_k8s_literal(text)))
+    if not any(e.name == "HOME" for e in found):
+        # The root filesystem is read-only and runs as a user the image may have no home for:
+        # libraries that cache under ~ (Hugging Face, torch hub, pip) write to the pod's own
+        # /tmp volume instead, as the stage runner does for pipeline pods. A spec's HOME wins.
+        found.append(PodEnv("HOME", value="/tmp"))
     return found
 
 
