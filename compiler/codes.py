@@ -129,6 +129,8 @@ CODES: dict[str, Code] = {c.code: c for c in (
     Code("MLP413", "airflow-approval", E, "an environment with approval while the airflow "
                                           "target is built for Airflow 2, which cannot "
                                           "enforce it"),
+    Code("MLP414", "github-hosted-time-limit", E, "a stage whose attempts may run longer "
+                                                   "than a GitHub-hosted job may (6 hours)"),
     Code("MLP416", "single-node-workspace", W, "stages that run at the same time while the "
                                                "Kubernetes workspace is ReadWriteOnce"),
 )}

@@ -13,7 +13,15 @@ from pydantic import Field
 from compiler.limits import FileLimit, Limit, StageLimit
 from compiler.spec.base import Model
 from compiler.spec.types import RelPath, SecretName
-from compiler.targets.base import Anchor, Identifier, OutputFile, Support, emulated, native, unsupported
+from compiler.targets.base import (
+    Anchor,
+    Identifier,
+    OutputFile,
+    Support,
+    emulated,
+    native,
+    unsupported,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from compiler.lint.base import Rule
@@ -104,9 +112,9 @@ class GithubTarget:
         return None
 
     def rules(self) -> Sequence[Rule]:
-        from compiler.targets.github import gpu_runner
+        from compiler.targets.github import gpu_runner, hosted_time_limit
 
-        return (gpu_runner.RULE,)
+        return (gpu_runner.RULE, hosted_time_limit.RULE)
 
     def render(self, plan: Plan) -> list[OutputFile]:
         from compiler.targets.github import render

@@ -32,7 +32,6 @@ every spec. The only `${{ }}` expressions in a workflow are the fixed ones built
 from __future__ import annotations
 
 import bisect
-import math
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from compiler.spec.values import Ref
 from compiler.targets import TARGETS
 from compiler.targets.base import OutputFile
 from compiler.targets.github import NAME
+from compiler.targets.github.budget import JOB_OVERHEAD_MINUTES, budget_minutes
 from compiler.targets.github.names import check_path, workflow_path
 from compiler.targets.github.names import settings as _settings
 
@@ -59,12 +59,8 @@ UPLOAD_ARTIFACT = ("actions/upload-artifact", "ea165f8d65b6e75b540449e92b4886f43
 DOWNLOAD_ARTIFACT = ("actions/download-artifact", "d3f86a106a0bac45b974a628896c90dbdf5c8093",
                      "v4.3.0")
 
-# Minutes a job gets on top of its command's budget, for checkout, artifacts and the gate.
-JOB_OVERHEAD_MINUTES = 10
 # The job that checks a run's params before any stage: no stage name starts with '_'.
 CHECK_JOB = "_check-params"
-# Seconds the runner gives an attempt past its timeout before it kills it (`timeout -k 10`).
-KILL_GRACE_SECONDS = 10
 
 
 # ----------------------------------------------------------------- the fixed expressions
@@ -309,7 +305,7 @@ def _job(plan: Plan, stage: PlanStage, check: _Check | None) -> _Job:
     gpu = stage.resources.gpu > 0 and settings.gpu_runs_on is not None
     labels = settings.gpu_runs_on if gpu and settings.gpu_runs_on is not None \
         else settings.runs_on
-    budget = _budget_minutes(stage)
+    budget = budget_minutes(stage)
     deploy_env = plan.environment if stage.type == "deploy" else None
     return _Job(
         id=stage.name,
@@ -337,18 +333,6 @@ def _credentials(settings: Any) -> tuple[str, str] | None:
         return None
     _refuse_expression(creds.username)
     return creds.username, _expr_secret(creds.password_secret)
-
-
-def _budget_minutes(stage: PlanStage) -> int | None:
-    """The minutes of all attempts of a command: the runner bounds each (GitHub cannot), and
-    the job's `timeout-minutes` is a backstop over every attempt, the runner's grace before it
-    kills one, and the delays between them."""
-    policy = stage.policy
-    if policy.timeout is None:
-        return None
-    seconds = (policy.retries + 1) * (policy.timeout + KILL_GRACE_SECONDS) \
-        + policy.retries * (policy.retry_delay or 0)
-    return math.ceil(seconds / 60)
 
 
 def _artifact(stage: PlanStage, index: int, output: str) -> _Artifact:

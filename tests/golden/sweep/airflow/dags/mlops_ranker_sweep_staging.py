@@ -406,7 +406,6 @@ tasks['train__lr-0.01__depth-4'] = _task(
     },
     cpu='8',
     memory='32Gi',
-    timeout=10800,
 )
 tasks['train__lr-0.01__depth-4'].set_upstream([tasks['prepare'], tasks['validate-data']])
 tasks['select'] = _task(

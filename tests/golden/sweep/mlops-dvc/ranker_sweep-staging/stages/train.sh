@@ -22,5 +22,5 @@ mlops_env() {
   export MLOPS_RUN='python -m ranker.train --epochs ${MLOPS_PARAM_EPOCHS} --optimizer ${MLOPS_PARAM_OPTIMIZER} --lr ${MLOPS_MATRIX_LR} --depth ${MLOPS_MATRIX_DEPTH} --out "runs/lr-${MLOPS_MATRIX_LR}-d${MLOPS_MATRIX_DEPTH}"'
   export MLOPS_RETRIES=2
   export MLOPS_RETRY_DELAY=60
-  export MLOPS_TIMEOUT=10800
+  export MLOPS_TIMEOUT=3600
 }
