@@ -454,9 +454,11 @@ def _run_check(tmp_path: Path, files: dict[str, Any], values: dict[str, str]) ->
     env = {"PATH": os.environ["PATH"]}
     for entry in step["container"]["env"]:
         source = entry["valueFrom"]
-        if "configMapKeyRef" in source:
-            assert source["configMapKeyRef"]["optional"] is False
-            env[entry["name"]] = data[source["configMapKeyRef"]["key"]]
+        if "configMapKeyRef" in source:  # the schemas, and the commit (absent: no --ref)
+            key = source["configMapKeyRef"]["key"]
+            assert source["configMapKeyRef"]["optional"] is (key == "commit")
+            if key in data:
+                env[entry["name"]] = data[key]
         else:
             annotation = source["fieldRef"]["fieldPath"].split("'")[1]
             param = annotations[annotation].removeprefix("{{workflow.parameters.").removesuffix("}}")

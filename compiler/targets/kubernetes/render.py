@@ -198,7 +198,8 @@ def _check_step(plan: Plan, annotations: list[tuple[str, str]]) -> dict[str, Any
     as every stage step gets it (an annotation that Argo fills in, read with the Downward API)
     and the schemas from the ConfigMap. No retries: a refused value (exit `PARAMS_FAILED`) is
     a verdict, and the workflow fails before any stage starts. No workspace either."""
-    env = [PodEnv(SCHEMAS_VAR, config=scripts.PARAMS_KEY, optional=False)]
+    env = [PodEnv(scripts.GIT_SHA_VAR, config=scripts.GIT_SHA_KEY),  # as every pod (docstring)
+           PodEnv(SCHEMAS_VAR, config=scripts.PARAMS_KEY, optional=False)]
     env += [PodEnv(p.var, field=param_field(p.name)) for p in plan.params]
     return {
         "template": CHECK_TEMPLATE, "matrix": False, "check": True,
