@@ -4,7 +4,7 @@ Files, under `<targets.kubernetes.path>/<environment or "default">/`, one per re
 
 | file | kind |
 |---|---|
-| `configmap.yaml` | ConfigMap `<pipeline>-run`: every stage's command and env file, the stage runner, the commit (`--ref`) |
+| `configmap.yaml` | ConfigMap `<pipeline>-run`: every stage's command and env file, the stage runner, the params check and schemas (when needed), the commit (`--ref`) |
 | `workflowtemplate.yaml` | Argo WorkflowTemplate `<pipeline>`: the DAG of pipeline stages |
 | `cronworkflow.yaml` | Argo CronWorkflow `<pipeline>` (only with `triggers.schedule`) |
 | `cronjob-<stage>.yaml` | CronJob per stage with its own `schedule` |
@@ -33,6 +33,14 @@ runs for at most the timeout). The duration alone would not do: an Argo suspend 
 `duration` resumes when it passes, which without the parameter would approve every deploy
 nobody looked at. Do not resume the step with `argo resume --node-field-selector` alone: that
 marks it done without an answer, and Argo then waits for one.
+
+Params: Argo checks a run's parameter values only against `enum`. When any param has a bound,
+a pattern or a type other than text, the DAG's first task, `mlops-check-params` (`-x` appended
+while a stage has that name), runs the shared check (`compiler.render.params_check`) from the
+ConfigMap with `python3 -I`, and every stage without upstream depends on it: a refused value
+fails the workflow (exit 87, never retried) before any stage starts. It runs in the first
+stage's image, which needs python3 anyway (the gate runs under it), with the values as every
+step gets them (`{{workflow.parameters.X}}` in a pod annotation, read with the Downward API).
 
 The source commit (`build --ref`, SPEC.md section 5.6) is an annotation on every object's own
 metadata, never in a pod template: a Deployment rolls out whenever its pod template changes, so
