@@ -5,12 +5,15 @@ checked here on the manifests, as Kubernetes and Argo document their behaviour:
   a change to it rolls the server while an edit elsewhere does not;
 - private images: `image_pull_secrets` reaches every pod;
 - an approval that nobody gives ends, after `approval_timeout`, as a rejection, never a deploy;
-- the workspace's access mode is a setting, and lint says when ReadWriteOnce cannot hold.
+- the workspace's access mode is a setting, and lint says when ReadWriteOnce cannot hold;
+- a run's param values are checked (bounds, pattern, type) before any stage, not only `enum`.
 """
 
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -388,3 +391,107 @@ def test_no_spec_text_where_the_kubelet_or_argo_would_evaluate_it() -> None:
     # and the checker does see an unescaped value (it would have caught the server's)
     deployment = files["k8s/production/deployment-deploy.yaml"]
     assert unsafe_places({"d.yaml": deployment.replace("$$$$(HOME)", "$$$(HOME)")})
+
+
+# ------------------------------------------------------------ point 8: params checked first
+
+CHECKED = {"lookback_days": {"type": "integer", "default": 30, "minimum": 1, "maximum": 365},
+           "region": {"type": "string", "default": "eu-1", "pattern": "^[a-z]+-[0-9]$"}}
+
+
+def _with_params(params: dict[str, Any]) -> dict[str, Any]:
+    spec = _spec(params=params)
+    del spec["stages"]["deploy"]["env"]["LR_USED"]  # it reads BASE's `lr`
+    return spec
+
+
+def _workflow(files: dict[str, Any], env: str = "production") -> dict[str, Any]:
+    doc: dict[str, Any] = files[f"k8s/{env}/workflowtemplate.yaml"]
+    return doc
+
+
+def _template(files: dict[str, Any], name: str, env: str = "production") -> dict[str, Any]:
+    (template,) = [t for t in _workflow(files, env)["spec"]["templates"] if t["name"] == name]
+    return template
+
+
+def test_the_params_check_runs_first_exactly_when_argo_would_not_check() -> None:
+    from compiler.targets.kubernetes import scripts
+
+    # text params with at most choices: Argo's own `enum` check is the whole check
+    for params in ({"greeting": "hi"},
+                   {"mode": {"type": "string", "default": "a", "enum": ["a", "b"]}}):
+        files = _files(_with_params(params))
+        assert "mlops-check-params" not in _dag(files)
+        assert scripts.PARAMS_CHECK_KEY not in files["k8s/production/configmap.yaml"]["data"]
+    # a bound, a pattern or a type other than text: a first task that every root waits for
+    for params in (CHECKED, {"lr": 0.5}, {"on": True}):
+        files = _files(_with_params(params))
+        dag = _dag(files)
+        assert "dependencies" not in dag["mlops-check-params"]
+        for name, task in dag.items():
+            if name in ("ingest", "other"):  # BASE's stages without upstream
+                assert task["dependencies"] == ["mlops-check-params"], name
+            elif name != "mlops-check-params":
+                assert task.get("dependencies"), name
+        step = _template(files, "check-params")
+        assert "retryStrategy" not in step and step["activeDeadlineSeconds"] == 300
+        container = step["container"]
+        assert container["image"] == IMAGE  # the first stage's: it has python3, for the gate
+        assert container["securityContext"] == \
+            _template(files, "run-ingest")["container"]["securityContext"]
+        data = files["k8s/production/configmap.yaml"]["data"]
+        assert data[scripts.PARAMS_CHECK_KEY].startswith("import json")
+
+
+def test_a_stage_named_like_the_check_keeps_its_name() -> None:
+    spec = _with_params(CHECKED)
+    spec["stages"]["mlops-check-params"] = {"run": "true", "needs": ["ingest"]}
+    dag = _dag(_files(spec))
+    assert dag["mlops-check-params"]["template"] == "run-mlops-check-params"
+    assert dag["mlops-check-params-x"]["template"] == "check-params"
+    assert dag["ingest"]["dependencies"] == ["mlops-check-params-x"]
+
+
+def _run_check(tmp_path: Path, files: dict[str, Any], values: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The check step as its pod runs it: the ConfigMap as files (its mount point moved into
+    tmp_path), the step's command, and the env the step gets (a param's value as Argo fills in
+    its annotation; the schemas from their ConfigMap key)."""
+    from compiler.targets.kubernetes import scripts
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir(exist_ok=True)
+    data = files["k8s/production/configmap.yaml"]["data"]
+    for key, text in data.items():
+        (run_dir / key).write_text(text)
+    step = _template(files, "check-params")
+    annotations = step["metadata"]["annotations"]
+    env = {"PATH": os.environ["PATH"]}
+    for entry in step["container"]["env"]:
+        source = entry["valueFrom"]
+        if "configMapKeyRef" in source:  # the schemas, and the commit (absent: no --ref)
+            key = source["configMapKeyRef"]["key"]
+            assert source["configMapKeyRef"]["optional"] is (key == "commit")
+            if key in data:
+                env[entry["name"]] = data[key]
+        else:
+            annotation = source["fieldRef"]["fieldPath"].split("'")[1]
+            param = annotations[annotation].removeprefix("{{workflow.parameters.").removesuffix("}}")
+            env[entry["name"]] = values[param]
+    command = [word.replace(scripts.RUN_DIR, str(run_dir)) for word in step["container"]["command"]]
+    return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_the_check_refuses_a_value_argo_would_have_run(tmp_path: Path) -> None:
+    from compiler.render.params_check import PARAMS_FAILED
+
+    files = _files(_with_params(CHECKED))
+    ok = _run_check(tmp_path, files, {"lookback_days": "90", "region": "us-2"})
+    assert ok.returncode == 0, ok.stderr
+    refused = _run_check(tmp_path, files, {"lookback_days": "1000", "region": "us-2"})
+    assert refused.returncode == PARAMS_FAILED
+    assert "lookback_days: 1000 is more than the maximum 365" in refused.stderr
+    bad = _run_check(tmp_path, files, {"lookback_days": "2.5", "region": "US"})
+    assert bad.returncode == PARAMS_FAILED
+    assert "is not an integer" in bad.stderr and "does not match the pattern" in bad.stderr

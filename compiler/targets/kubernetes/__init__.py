@@ -99,7 +99,8 @@ CAPABILITIES: dict[str, Support] = {
     "resources": native("requests equal to limits"),
     "gpu": native("nvidia.com/gpu limit, GPU node selector and tolerations"),
     "matrix": native("withItems"),
-    "params": native("workflow parameters with enum"),
+    "params": native("workflow parameters with enum; a first task checks types, bounds "
+                     "and patterns before any stage"),
     "secrets": native("secretKeyRef to one Secret"),
     "gate": emulated("the stage runner checks it after the command; never retried"),
     "schedule": native("CronWorkflow schedules"),

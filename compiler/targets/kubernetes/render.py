@@ -4,7 +4,7 @@ Files, under `<targets.kubernetes.path>/<environment or "default">/`, one per re
 
 | file | kind |
 |---|---|
-| `configmap.yaml` | ConfigMap `<pipeline>-run`: every stage's command and env file, the stage runner, the commit (`--ref`) |
+| `configmap.yaml` | ConfigMap `<pipeline>-run`: every stage's command and env file, the stage runner, the params check and schemas (when needed), the commit (`--ref`) |
 | `workflowtemplate.yaml` | Argo WorkflowTemplate `<pipeline>`: the DAG of pipeline stages |
 | `cronworkflow.yaml` | Argo CronWorkflow `<pipeline>` (only with `triggers.schedule`) |
 | `cronjob-<stage>.yaml` | CronJob per stage with its own `schedule` |
@@ -34,6 +34,14 @@ runs for at most the timeout). The duration alone would not do: an Argo suspend 
 nobody looked at. Do not resume the step with `argo resume --node-field-selector` alone: that
 marks it done without an answer, and Argo then waits for one.
 
+Params: Argo checks a run's parameter values only against `enum`. When any param has a bound,
+a pattern or a type other than text, the DAG's first task, `mlops-check-params` (`-x` appended
+while a stage has that name), runs the shared check (`compiler.render.params_check`) from the
+ConfigMap with `python3 -I`, and every stage without upstream depends on it: a refused value
+fails the workflow (exit 87, never retried) before any stage starts. It runs in the first
+stage's image, which needs python3 anyway (the gate runs under it), with the values as every
+step gets them (`{{workflow.parameters.X}}` in a pod annotation, read with the Downward API).
+
 The source commit (`build --ref`, SPEC.md section 5.6) is an annotation on every object's own
 metadata, never in a pod template: a Deployment rolls out whenever its pod template changes, so
 a commit there would restart the model server at every build of another commit, with nothing
@@ -53,6 +61,7 @@ from typing import Any, Literal, Optional
 
 from compiler.envvars import Secret
 from compiler.plan import Plan, PlanStage
+from compiler.render.params_check import SCHEMAS_VAR
 from compiler.render.runner import GATE_FAILED
 from compiler.render.templating import render as render_template
 from compiler.spec.params import env_text
@@ -78,6 +87,13 @@ ARGO_RUN_ID = "metadata.labels['workflows.argoproj.io/workflow']"
 JOB_RUN_ID = "metadata.labels['batch.kubernetes.io/job-name']"
 # Argo retries a step only while this holds: a failed gate is a verdict, never retried.
 NOT_A_FAILED_GATE = f'lastRetry.exitCode != "{GATE_FAILED}"'
+# The params check (`check_task`): the first task of the DAG when a run's params need more
+# checking than Argo's `enum`. Its template cannot be a stage's (`run-...`), `approve` or the
+# DAG's `pipeline`; its task name is made unique against the stages' (`check_task`).
+CHECK_TASK = "mlops-check-params"
+CHECK_TEMPLATE = "check-params"
+CHECK_CPU, CHECK_MEMORY = "100m", "128Mi"
+CHECK_DEADLINE = 300  # seconds: the check reads a few variables
 
 Pod = Literal["step", "job", "server"]
 
@@ -90,7 +106,8 @@ class PodEnv:
     value: Optional[str] = None     # compiler-made text (or Argo expressions of ours)
     field: Optional[str] = None     # a Downward API fieldPath
     secret: Optional[str] = None    # a key of the pipeline's Secret
-    config: Optional[str] = None    # an optional key of the pipeline's ConfigMap
+    config: Optional[str] = None    # a key of the pipeline's ConfigMap
+    optional: bool = True           # (of `config`) the pod starts without the key
 
 
 def _k8s_literal(text: str) -> str:
@@ -170,6 +187,36 @@ def approval_task(plan: Plan, stage: PlanStage) -> str:
     return task
 
 
+def check_task(plan: Plan) -> Optional[str]:
+    """The task that checks a run's param values before any stage, when Argo would not check
+    them all itself (`scripts.params_need_check`): `mlops-check-params`, with `-x` appended
+    while a stage has that name (approval tasks start with `approve-`, so never do)."""
+    if not scripts.params_need_check(plan):
+        return None
+    taken = {s.dns for s in plan.stages}
+    task = CHECK_TASK
+    while task in taken:
+        task += "-x"
+    return task
+
+
+def _check_step(plan: Plan, annotations: list[tuple[str, str]]) -> dict[str, Any]:
+    """The check's step: the fixed script from the ConfigMap under python3, in the first
+    stage's image (a stage image needs python3 anyway, for the gate), with each param's value
+    as every stage step gets it (an annotation that Argo fills in, read with the Downward API)
+    and the schemas from the ConfigMap. No retries: a refused value (exit `PARAMS_FAILED`) is
+    a verdict, and the workflow fails before any stage starts. No workspace either."""
+    env = [PodEnv(scripts.GIT_SHA_VAR, config=scripts.GIT_SHA_KEY),  # as every pod (docstring)
+           PodEnv(SCHEMAS_VAR, config=scripts.PARAMS_KEY, optional=False)]
+    env += [PodEnv(p.var, field=param_field(p.name)) for p in plan.params]
+    return {
+        "template": CHECK_TEMPLATE, "matrix": False, "check": True,
+        "image": _image(plan.pipeline_stages[0]), "env": env, "annotations": annotations,
+        "cpu": CHECK_CPU, "memory": CHECK_MEMORY, "gpu": None, "retries": 0,
+        "retry_delay": None, "retry_when": None, "timeout": CHECK_DEADLINE,
+    }
+
+
 def _meta(plan: Plan, name: str, component: str) -> dict[str, Any]:
     return {"name": name, "namespace": plan.pod.namespace,
             "labels": names.labels(plan, component), "annotations": names.trace_annotations(plan)}
@@ -187,6 +234,7 @@ def _common(plan: Plan) -> dict[str, Any]:
         "tolerations": list(pod.gpu_tolerations),
         "service_account": pod.service_account,
         "pull_secrets": _pull_secrets(plan),
+        "check_command": ["python3", "-I", f"{scripts.RUN_DIR}/{scripts.PARAMS_CHECK_KEY}"],
     }
 
 
@@ -310,8 +358,14 @@ def _workflow(plan: Plan) -> dict[str, Any]:
     # above it, so that nothing downstream of a rejected deploy runs either (a skipped task
     # counts as done for `dependencies`). Stages are in topological order.
     guards: dict[str, tuple[str, ...]] = {}
+    check = check_task(plan)
+    if check is not None:
+        tasks.append({"name": check, "template": CHECK_TEMPLATE, "dependencies": [],
+                      "with_items": None, "when": None})
+        steps.append(_check_step(plan, param_annotations))
     for stage in stages:
-        dependencies = [plan.stage(n).dns for n in stage.needs]
+        # A stage with no upstream waits for the params check: a refused run starts nothing.
+        dependencies = [plan.stage(n).dns for n in stage.needs] or ([check] if check else [])
         guard = [task for need in stage.needs for task in guards[need]]
         if plan.approval and stage.type == "deploy":
             # Unconditional: a `when` reading a skipped task's output would never resolve.
@@ -327,7 +381,7 @@ def _workflow(plan: Plan) -> dict[str, Any]:
                       "with_items": [str(c.index) for c in combos] if combos else None,
                       "when": approved(guards[stage.name])})
         steps.append({
-            "template": stage_template(stage), "matrix": bool(combos),
+            "template": stage_template(stage), "matrix": bool(combos), "check": False,
             "image": _image(stage), "env": _pod_env(plan, stage, "step"),
             "annotations": param_annotations,
             "cpu": stage.resources.cpu, "memory": stage.resources.memory,

@@ -23,6 +23,7 @@ from __future__ import annotations
 from compiler.envvars import Engine, EnvVar, Piece, Secret
 from compiler.plan import Plan, PlanStage
 from compiler.render.encode import shell_word
+from compiler.render.params_check import PARAMS_CHECK, schemas_json
 from compiler.render.runner import RUNNER, control_env
 from compiler.spec.values import Ref
 
@@ -35,6 +36,10 @@ GIT_SHA_KEY = "commit"
 GIT_SHA_VAR = "MLOPS_GIT_SHA"
 RUN_ID_VAR = "MLOPS_RUN_ID"
 COMBINATION_VAR = "MLOPS_COMBINATION"  # not MLOPS_MATRIX_*: an axis may be called anything
+# The params check (`compiler.render.params_check`): the fixed script and the schemas it reads
+# as `MLOPS_PARAMS`. Like the runner's, these keys start with `_`, which no stage key does.
+PARAMS_CHECK_KEY = "_params_check.py"
+PARAMS_KEY = "_params.json"
 
 # The same bytes for every stage and every spec: the stage name comes from MLOPS_STAGE, which
 # the manifest sets to a validated name. No `$(` and no `{{` in it, so neither Kubernetes nor
@@ -96,10 +101,21 @@ def env_file(plan: Plan, stage: PlanStage, with_param_defaults: bool) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+def params_need_check(plan: Plan) -> bool:
+    """Whether a run's params need the check before any stage: Argo checks only `enum` (every
+    parameter is text to it), so any bound, pattern or type other than text is checked by the
+    workflow's first task (the same condition as GitHub's `_check-params` job)."""
+    return any(p.schema.get("type") != "string" or {"minimum", "maximum", "pattern"} & set(p.schema)
+               for p in plan.params)
+
+
 def configmap_data(plan: Plan) -> list[tuple[str, str]]:
     """ConfigMap keys and texts, sorted by key. Commands are kept byte for byte: the runner's
     `sh FILE` runs the same command as `sh -c TEXT`."""
     data = {RUNNER_KEY: RUNNER}
+    if plan.pipeline_stages and params_need_check(plan):
+        data[PARAMS_CHECK_KEY] = PARAMS_CHECK
+        data[PARAMS_KEY] = schemas_json(plan.params)
     if plan.git_sha:
         data[GIT_SHA_KEY] = plan.git_sha
     for stage in plan.stages:
