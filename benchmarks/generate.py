@@ -64,7 +64,7 @@ def stages(n: int) -> list[Stage]:
             s = Stage(name, "train", "python -m bench.train --lr ${params.learning_rate} "
                       f"--max-depth ${{params.max_depth}} {d}/features.parquet models/b{block:05d}/",
                       inputs=[f"{d}/features.parquet"], outputs=[f"models/b{block:05d}/"],
-                      extra={"resources": {"cpu": "4", "memory": "16Gi"}, "timeout": "2h",
+                      extra={"resources": {"cpu": "4", "memory": "16Gi"}, "timeout": "1h30m",
                              "retries": 2})
             if block == 0:
                 s.matrix = {"seed": [1, 2, 3], "depth": [4, 8]}
