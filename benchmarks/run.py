@@ -316,12 +316,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress(f"build, 1,000 and {large:,} stages")
             out = work / "out"
             big_repeat = 1 if args.quick else repeat
+            # At 1,000 stages and more, GitHub's and Argo's files are over their engines' size
+            # limits (MLP410): the build is refused (exit 1) after rendering and measuring every
+            # file, writing nothing. The time is still the whole front end and render.
             m = timed_together({
-                "build1k": Job([*MLOPS, "build", specs[1000], "--out", out / "1k", "-q"], repeat),
+                "build1k": Job([*MLOPS, "build", specs[1000], "--out", out / "1k", "-q"], repeat,
+                               ok=(0, 1)),
                 "floor": Job([PY, floor_build, specs[large]], repeat),
-                "build": Job([*MLOPS, "build", specs[large], "--out", out / "big", "-q"], big_repeat),
+                "build": Job([*MLOPS, "build", specs[large], "--out", out / "big", "-q"], big_repeat,
+                             ok=(0, 1)),
                 # A build must first do all a lint does (a spec with errors is never built).
-                "lint": Job([*MLOPS, "lint", specs[large]], big_repeat),
+                "lint": Job([*MLOPS, "lint", specs[large]], big_repeat, ok=(0, 1)),
             })
             build1k, floorb, buildbig, lintbig = m["build1k"], m["floor"], m["build"], m["lint"]
             shutil.rmtree(out, ignore_errors=True)
