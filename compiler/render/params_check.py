@@ -73,7 +73,12 @@ def schemas_json(params: Iterable[PlanParam]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def needs_check(params: Iterable[PlanParam], checked: Iterable[str] = ("type", "enum")) -> bool:
-    """Whether any param's schema says more than what the engine checks (`checked`)."""
+def needs_check(params: Iterable[PlanParam], checked: Iterable[str] = ("type", "enum"),
+                *, as_text: bool = False) -> bool:
+    """Whether any param's schema says more than what the engine checks (`checked`).
+    `as_text`: the engine passes every value as text (GitHub's dispatch inputs, Argo's
+    parameters), so `type: string` holds by itself and only other types need checking."""
     keys = {"type", "enum", "minimum", "maximum", "pattern"} - set(checked)
-    return any(keys & set(p.schema) for p in params)
+    return any(keys & set(p.schema) - ({"type"} if as_text and p.schema.get("type") == "string"
+                                       else set())
+               for p in params)

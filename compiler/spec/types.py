@@ -28,6 +28,20 @@ Scalar = Union[bool, int, float, str]
 # is wrong; the schema still carries the pattern so that editors flag them while typing.
 Duration = Annotated[str, WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN,
                                           "description": "e.g. 30s, 5m, 2h, 1h30m"})]
+
+
+def _positive_duration(text: str) -> str:
+    from compiler.spec.values import duration_seconds
+
+    if duration_seconds(text) == 0:  # raises ValueError for what is no duration
+        raise ValueError("an approval timeout must be positive: with none, a deploy would "
+                         "wait forever")
+    return text
+
+
+# How long an approval waits (targets.airflow and targets.kubernetes): checked by the target's
+# settings model (MLP123), since lint rules outside a target's package name no target.
+ApprovalTimeout = Annotated[Duration, AfterValidator(_positive_duration)]
 Cron = Annotated[str, WithJsonSchema({"type": "string", "description":
                                       "5-field cron (UTC), or @hourly, @daily, @weekly, "
                                       "@monthly, @yearly"})]

@@ -6,13 +6,12 @@ See `render.py` for the layout of the file and how each task runs the shared sta
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from compiler.spec.base import Model
-from compiler.spec.types import Duration, KubeLabel, RelPath
-from compiler.spec.values import duration_seconds
+from compiler.spec.types import ApprovalTimeout, KubeLabel, RelPath
 from compiler.targets.base import (
     Anchor,
     Identifier,
@@ -31,16 +30,6 @@ if TYPE_CHECKING:  # pragma: no cover
 NAME = "airflow"
 
 
-def _positive_duration(text: str) -> str:
-    if duration_seconds(text) == 0:  # raises ValueError for what is no duration
-        raise ValueError("an approval timeout must be positive: with none, a deploy would "
-                         "wait forever")
-    return text
-
-
-# A target's setting, so its model checks it (MLP123), not MLP310: lint rules outside a
-# target's package name no target.
-ApprovalTimeout = Annotated[Duration, AfterValidator(_positive_duration)]
 
 
 class AirflowSettings(Model):

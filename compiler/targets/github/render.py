@@ -39,7 +39,12 @@ from typing import Any
 
 from compiler.envvars import Engine, Secret
 from compiler.plan import Plan, PlanParam, PlanStage, Scalar
-from compiler.render.params_check import PARAMS_CHECK, SCHEMAS_VAR, schemas_json
+from compiler.render.params_check import (
+    PARAMS_CHECK,
+    SCHEMAS_VAR,
+    needs_check,
+    schemas_json,
+)
 from compiler.render.runner import RUNNER, control_env
 from compiler.render.templating import render as render_template
 from compiler.spec.params import env_text
@@ -254,8 +259,7 @@ def _check(plan: Plan) -> _Check | None:
     or type other than text (a `number` input takes 2.5 for an integer) is checked here, and
     every stage job needs this one. Schedule and push runs get the defaults, which lint checks,
     but the job costs seconds and keeps one path for every event."""
-    if not any(p.schema.get("type") != "string" or {"minimum", "maximum", "pattern"} & set(p.schema)
-               for p in plan.params):
+    if not needs_check(plan.params, checked=("enum",), as_text=True):
         return None
     schemas = schemas_json(plan.params)
     _refuse_expression(schemas)

@@ -10,20 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from compiler.limits import FileLimit, Limit
 from compiler.spec.base import Model
 from compiler.spec.types import (
     NAMESPACE_PATTERN,
-    Duration,
+    ApprovalTimeout,
     KubeLabelKey,
     KubeLabelValue,
     KubeSubdomain,
     Quantity,
     RelPath,
 )
-from compiler.spec.values import duration_seconds
 from compiler.targets.base import Anchor, Identifier, OutputFile, Support, emulated, native, unsupported
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,16 +70,9 @@ class KubernetesSettings(Model):
                     "CronJobs)")
     gpu_node_selector: dict[KubeLabelKey, KubeLabelValue] = Field(default_factory=dict)
     gpu_tolerations: list[Toleration] = Field(default_factory=list)
-    approval_timeout: Duration = Field(
+    approval_timeout: ApprovalTimeout = Field(
         "24h", description="how long an Argo approval waits for a human; when it passes, the "
                            "deploy is rejected (skipped), never run")
-
-    @field_validator("approval_timeout")
-    @classmethod
-    def _positive_duration(cls, value: str) -> str:
-        if duration_seconds(value) == 0:  # raises, with the rule, for what is no duration
-            raise ValueError("an approval timeout must be positive")
-        return value
 
 
 class KubernetesShortcut(Model):

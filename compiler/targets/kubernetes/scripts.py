@@ -23,7 +23,7 @@ from __future__ import annotations
 from compiler.envvars import Engine, EnvVar, Piece, Secret
 from compiler.plan import Plan, PlanStage
 from compiler.render.encode import shell_word
-from compiler.render.params_check import PARAMS_CHECK, schemas_json
+from compiler.render.params_check import PARAMS_CHECK, needs_check, schemas_json
 from compiler.render.runner import RUNNER, control_env
 from compiler.spec.values import Ref
 
@@ -105,8 +105,7 @@ def params_need_check(plan: Plan) -> bool:
     """Whether a run's params need the check before any stage: Argo checks only `enum` (every
     parameter is text to it), so any bound, pattern or type other than text is checked by the
     workflow's first task (the same condition as GitHub's `_check-params` job)."""
-    return any(p.schema.get("type") != "string" or {"minimum", "maximum", "pattern"} & set(p.schema)
-               for p in plan.params)
+    return needs_check(plan.params, checked=("enum",), as_text=True)
 
 
 def configmap_data(plan: Plan) -> list[tuple[str, str]]:
