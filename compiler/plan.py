@@ -70,6 +70,10 @@ class GateCheck:
     conditions: tuple[Gate, ...]
 
 
+# An attempt past its timeout gets this long before the stage runner kills it (`timeout -k`).
+KILL_GRACE_SECONDS = 10
+
+
 @dataclass(frozen=True)
 class Policy:
     """How often a stage's command is tried and how long each attempt may take."""
@@ -77,6 +81,15 @@ class Policy:
     retries: int                  # attempts after the first
     retry_delay: int | None       # seconds between attempts (None: the engine's default)
     timeout: int | None           # seconds, for each attempt
+
+    def longest_seconds(self, attempts: int) -> int | None:
+        """The longest `attempts` attempts can take under the stage runner: each up to its
+        timeout plus the runner's kill grace, and the delays between them; None without a
+        timeout. What an engine's deadline must allow when it is only a backstop."""
+        if self.timeout is None:
+            return None
+        return attempts * (self.timeout + KILL_GRACE_SECONDS) \
+            + (attempts - 1) * (self.retry_delay or 0)
 
 
 @dataclass(frozen=True)

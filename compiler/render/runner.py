@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.plan import PlanStage
+from compiler.plan import KILL_GRACE_SECONDS, PlanStage
 from compiler.render.gate import GATE_SCRIPT
 
 GATE_FAILED = 86        # exit code of a failed gate: never retried
@@ -68,7 +68,7 @@ mlops_attempt() {{
   if [ -z "${{MLOPS_TIMEOUT:-}}" ]; then
     "$@"
   elif command -v timeout >/dev/null 2>&1; then
-    timeout -k 10 "$MLOPS_TIMEOUT" "$@"
+    timeout -k {KILL_GRACE_SECONDS} "$MLOPS_TIMEOUT" "$@"
   elif command -v python3 >/dev/null 2>&1; then
     python3 -c "$MLOPS_TIMEOUT_SCRIPT" "$MLOPS_TIMEOUT" "$@"
   else

@@ -17,8 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover - the planner imports networkx; `mlops exp
 
 # Minutes a job gets on top of its command's budget, for checkout, artifacts and the gate.
 JOB_OVERHEAD_MINUTES = 10
-# Seconds the runner gives an attempt past its timeout before it kills it (`timeout -k 10`).
-KILL_GRACE_SECONDS = 10
 # docs.github.com, "Usage limits": each job in a workflow can run for up to 6 hours of execution
 # time on GitHub-hosted runners; a job that reaches it is terminated. (Self-hosted: 5 days.)
 HOSTED_JOB_MINUTES = 360
@@ -28,11 +26,9 @@ HOSTED_PREFIXES = ("ubuntu-", "windows-", "macos-")
 
 def budget_minutes(stage: PlanStage) -> int | None:
     """The minutes of all attempts of a command, or None without a timeout."""
-    policy = stage.policy
-    if policy.timeout is None:
+    seconds = stage.policy.longest_seconds(stage.policy.retries + 1)
+    if seconds is None:
         return None
-    seconds = (policy.retries + 1) * (policy.timeout + KILL_GRACE_SECONDS) \
-        + policy.retries * (policy.retry_delay or 0)
     return math.ceil(seconds / 60)
 
 

@@ -51,7 +51,6 @@ CHECK_TASK = "mlops-check-params"
 CHECK_RESOURCES = {"cpu": "100m", "memory": "128Mi", "cores": 0.1, "gigabytes": 0.134217728,
                    "accelerator": None, "gpu": "0"}
 CHECK_DEADLINE = 300  # seconds: the check reads a few variables
-KILL_GRACE = 10       # seconds the runner's timeout waits before it kills (timeout -k 10)
 DEADLINE_MARGIN = 60  # seconds for the pod to start, the gate and the launcher
 
 
@@ -164,12 +163,8 @@ def _retry(stage: PlanStage) -> dict[str, Any] | None:
 def deadline(stage: PlanStage) -> int | None:
     """Seconds the pod may run: every attempt it makes, with the runner's kill grace, and the
     delays between them; a backstop, since the runner bounds each attempt itself."""
-    policy = stage.policy
-    if policy.timeout is None:
-        return None
-    attempts = 1 if native_retries(stage) else policy.retries + 1
-    return (attempts * (policy.timeout + KILL_GRACE) + (attempts - 1) * (policy.retry_delay or 0)
-            + DEADLINE_MARGIN)
+    seconds = stage.policy.longest_seconds(1 if native_retries(stage) else stage.policy.retries + 1)
+    return None if seconds is None else seconds + DEADLINE_MARGIN
 
 
 # ---------------------------------------------------------------------------- context
