@@ -12,6 +12,7 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from compiler import lint, salvage, source, validate
@@ -19,8 +20,12 @@ from compiler.diagnostics import Diagnostic, finalize, has_errors
 from compiler.errors import UsageError
 from compiler.graph import StageGraph, build
 from compiler.lint.base import LintContext
+from compiler.lint.limits_common import lowered
 from compiler.positions import Locator
 from compiler.validate import Validated
+
+if TYPE_CHECKING:  # pragma: no cover - the planner imports networkx; `mlops explain` must not
+    from compiler.plan import Plan
 
 DEFAULT_SPECS = ("mlops.yaml", "mlops.yml")
 
@@ -33,6 +38,10 @@ class Analysis:
     validated: Validated | None = None
     graph: StageGraph | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # The plans lint lowered for its engine-limit rules (headers naming `mlops.yaml`, no
+    # commit), when it did: a build places them (`compiler.plan.place`) instead of lowering
+    # a large spec a second time.
+    lint_plans: tuple[Plan, ...] | None = None
 
     def ok(self, *, strict: bool = False) -> bool:
         return (self.validated is not None and self.graph is not None
@@ -40,12 +49,13 @@ class Analysis:
 
 
 def analyze(raw: bytes, display_path: str, *, max_size: int = source.DEFAULT_MAX_SIZE,
-            run_lint: bool = True, size: int | None = None) -> Analysis:
+            run_lint: bool = True, size: int | None = None, renders: bool = True) -> Analysis:
     """Run the front end on a spec's bytes. `display_path` is how diagnostics name the file.
 
-    `size` is the file's full size when `raw` holds only its start (see `read_spec`)."""
+    `size` is the file's full size when `raw` holds only its start (see `read_spec`).
+    `renders=False`: lint does not render files to measure them (the caller will)."""
     with paused_gc():
-        return _analyze(raw, display_path, max_size, run_lint, size)
+        return _analyze(raw, display_path, max_size, run_lint, size, renders)
 
 
 @contextlib.contextmanager
@@ -66,7 +76,7 @@ def paused_gc() -> Iterator[None]:
 
 
 def _analyze(raw: bytes, display_path: str, max_size: int, run_lint: bool,
-             size: int | None) -> Analysis:
+             size: int | None, renders: bool) -> Analysis:
     src = source.load(raw, display_path, max_size=max_size, size=size)
     result = Analysis(src)
     found = list(src.diagnostics)
@@ -80,8 +90,10 @@ def _analyze(raw: bytes, display_path: str, max_size: int, run_lint: bool,
         result.graph, problems = build(result.validated.spec, src.locator)
         found += problems
         if run_lint:
-            found += lint.run(LintContext(result.validated.spec, result.validated.environments,
-                                          result.graph, src.data, src.locator))
+            context = LintContext(result.validated.spec, result.validated.environments,
+                                  result.graph, src.data, src.locator, renders=renders)
+            found += lint.run(context)
+            result.lint_plans = lowered(context)
     elif run_lint and isinstance(src.data, dict):
         found += _the_rest(src.data, src.locator, found)
     result.diagnostics = finalize(found, display_path)

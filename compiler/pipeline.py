@@ -19,7 +19,7 @@ from compiler.analysis import Analysis, analyze
 from compiler.diagnostics import did_you_mean
 from compiler.errors import OutputConflict, UsageError
 from compiler.limits import Excess, file_excesses
-from compiler.plan import CompilerPin, Plan, lower
+from compiler.plan import CompilerPin, Plan, lower, place
 from compiler.targets.base import Anchor
 from compiler.source import DEFAULT_MAX_SIZE
 from compiler.writer import ALL_ENVIRONMENTS, Origin, Scope, header
@@ -62,11 +62,14 @@ class Layout:
 
 
 def check(raw: bytes, path: str, *, max_size: int = DEFAULT_MAX_SIZE,
-          lint: bool = True, size: int | None = None) -> Analysis:
+          lint: bool = True, size: int | None = None, renders: bool = True) -> Analysis:
     """The front end on a spec's bytes: YAML, schema, graph and (unless `lint` is False) the
     lint rules. `path` is how diagnostics name the file. Never raises on bad input.
-    `size` is the file's size when `raw` is only its start (`analysis.read_spec`)."""
-    return analyze(raw, path, max_size=max_size, run_lint=lint, size=size)
+    `size` is the file's size when `raw` is only its start (`analysis.read_spec`).
+    `renders=False` leaves the engine limits on files (MLP410) to the caller, which must then
+    check `build(...).excesses`, as `mlops build` does: lint would render every file only for
+    the build to render them again."""
+    return analyze(raw, path, max_size=max_size, run_lint=lint, size=size, renders=renders)
 
 
 def plans(analysis: Analysis, *, spec_path: str, git_sha: str | None = None,
@@ -75,9 +78,14 @@ def plans(analysis: Analysis, *, spec_path: str, git_sha: str | None = None,
     """One plan per environment (only `environment`'s when given), from a spec that checked
     clean. `spec_path` is how generated files name the spec; `git_sha` stamps them (--ref)."""
     assert analysis.validated is not None and analysis.graph is not None, "check() found errors"
-    found = lower(analysis.validated, analysis.graph, spec_path=spec_path,
-                  spec_sha256=analysis.source.sha256, git_sha=git_sha, spec_dir=spec_dir,
-                  compiler_pin=compiler_pin)
+    if analysis.lint_plans is not None and git_sha is None:  # lint lowered them already
+        found = place(analysis.lint_plans, spec_path=spec_path,
+                      spec_sha256=analysis.source.sha256, spec_dir=spec_dir,
+                      compiler_pin=compiler_pin)
+    else:
+        found = lower(analysis.validated, analysis.graph, spec_path=spec_path,
+                      spec_sha256=analysis.source.sha256, git_sha=git_sha, spec_dir=spec_dir,
+                      compiler_pin=compiler_pin)
     if environment is None:
         return found
     names = [p.environment for p in found if p.environment]

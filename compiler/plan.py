@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from compiler import __version__
@@ -218,6 +218,16 @@ def lower(validated: Validated, graph: StageGraph, *, spec_path: str, spec_sha25
         return (_plan(base, graph, None, False, where),)
     return tuple(_plan(env_spec, graph, name, base.environments[name].approval, where)
                  for name, env_spec in sorted(validated.environments.items()))
+
+
+def place(plans: tuple[Plan, ...], *, spec_path: str, spec_sha256: str, spec_dir: str = "",
+          compiler_pin: CompilerPin | None = None) -> tuple[Plan, ...]:
+    """The same plans for a build at another place: what `lower` would give with these
+    arguments (and no commit), without lowering every stage again. Only the plan's own fields
+    (`_Where`) depend on them; stages depend only on the commit, which lint never has."""
+    assert all(p.git_sha is None for p in plans), "plans with a commit are lowered for it"
+    return tuple(replace(p, spec_path=spec_path, spec_sha256=spec_sha256, spec_dir=spec_dir,
+                         compiler_pin=compiler_pin) for p in plans)
 
 
 @dataclass(frozen=True)

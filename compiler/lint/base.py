@@ -28,6 +28,9 @@ class LintContext:
     # What several rules derive alike (the plans: seconds for a large spec), computed once per
     # lint run by the first rule that asks (`compiler.lint.limits_common`).
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Whether rules may render the files to measure them (MLP410). `mlops build` says no: it
+    # renders them anyway and checks the same limits on the very bytes it would write.
+    renders: bool = True
 
     def specs(self) -> Iterator[tuple[str | None, Spec]]:
         """The base spec (None) and each environment's merged spec."""

@@ -60,6 +60,8 @@ from compiler.limits import FileLimit, diagnostics, upper_bound
 
 
 def check(context: LintContext) -> Iterator[Diagnostic]:
+    if not context.renders:
+        return  # the caller renders and checks the files itself (`mlops build`)
     plans = plans_of(context)
     if not plans:
         return

@@ -34,3 +34,10 @@ def _lower(context: LintContext) -> tuple[Plan, ...]:
                      spec_path="mlops.yaml", spec_sha256="0" * 64)
     except ValueError:
         return ()
+
+
+def lowered(context: LintContext) -> tuple[Plan, ...] | None:
+    """The plans, if a rule of this lint run lowered them (None otherwise: a small spec, or a
+    lint with errors in the graph)."""
+    plans: tuple[Plan, ...] | None = context.memo.get("plans") or None
+    return plans

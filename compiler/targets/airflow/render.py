@@ -29,11 +29,12 @@ validated names, a duration it formats), never a spec string, and are checked to
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from compiler.envvars import Engine, EnvVar, Secret
+from compiler.envvars import Engine, EnvVar, Piece, Secret
 from compiler.matrix import Combination
 from compiler.plan import Plan, PlanStage
 from compiler.render.encode import Encoded, python_literal, trusted
@@ -104,17 +105,28 @@ def _env_recipe(env: tuple[EnvVar, ...], combo: Combination | None) -> dict[str,
     matrix = dict(combo.texts) if combo is not None else {}
     recipe: dict[str, Encoded] = {}
     for var in env:
-        if var.pieces == (Engine("run_id"),):
-            recipe[var.name] = trusted("(RUN_ID,)")
+        if any(isinstance(p, Ref) and p.kind == "matrix" for p in var.pieces):
+            if var.origin == "secret" or any(isinstance(p, (Engine, Secret)) for p in var.pieces):
+                continue
+            recipe[var.name] = _pieces([matrix[p.name] if isinstance(p, Ref) and p.kind == "matrix"
+                                        else p for p in var.pieces])  # type: ignore[misc]
             continue
-        if var.origin == "secret" or any(isinstance(p, (Engine, Secret)) for p in var.pieces):
-            continue
-        if var.origin == "param":
-            recipe[var.name] = _pieces(list(var.pieces))  # type: ignore[arg-type]
-            continue
-        recipe[var.name] = _pieces([matrix[p.name] if isinstance(p, Ref) and p.kind == "matrix"
-                                    else p for p in var.pieces if not isinstance(p, Secret)])  # type: ignore[misc]
+        value = _encoded(var.origin, var.pieces)
+        if value is not None:
+            recipe[var.name] = value
     return recipe
+
+
+@functools.lru_cache(maxsize=4096)
+def _encoded(origin: str, pieces: tuple[Piece, ...]) -> Encoded | None:
+    """One variable's value as `_env_recipe` writes it (None: left out of the recipe), by its
+    pieces alone: most variables are the same in every stage, and a 10,000-stage spec would
+    encode them 10,000 times."""
+    if pieces == (Engine("run_id"),):
+        return trusted("(RUN_ID,)")
+    if origin == "secret" or any(isinstance(p, (Engine, Secret)) for p in pieces):
+        return None
+    return _pieces(list(pieces))  # type: ignore[arg-type]
 
 
 def _secret_env(env: tuple[EnvVar, ...]) -> tuple[tuple[str, str], ...]:
