@@ -14,6 +14,7 @@ target with limits, the spec at the boundary (clean) and one block over (refused
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,26 @@ def outcome(target: str, n: int) -> tuple[bool, int]:
     largest = max((len(content.encode()) for part in output.parts
                    for content in part.files.values()), default=0)
     return not output.excesses, largest
+
+
+# The files that hold a pipeline's stages, where a target writes others beside them (GitHub's
+# scheduled-stage workflows and check workflow; Kubernetes' ConfigMap, CronJobs, Deployment):
+# bytes per stage are measured on these, in the staging environment.
+PIPELINE_FILE = {"github": r"/mlops-bench-staging\.yml$",
+                 "kubernetes": r"(^|/)staging/workflowtemplate[^/]*\.yaml$"}
+
+
+def pipeline_bytes_per_stage(target: str, n: int) -> float:
+    """Bytes the `n`-stage spec's pipeline file(s) on `target` take per stage (for a target
+    not in PIPELINE_FILE, its largest file)."""
+    analysis = pipeline.check(spec_bytes(target, n), "mlops.yaml", lint=False)
+    assert analysis.ok(), [d.format() for d in analysis.diagnostics][:5]
+    files = pipeline.build(analysis, spec_path="mlops.yaml").files
+    pattern = PIPELINE_FILE.get(target)
+    sizes = [len(text.encode()) for path, text in files.items()
+             if pattern is None or re.search(pattern, path)]
+    assert sizes, (target, sorted(files))
+    return (sum(sizes) if pattern is not None else max(sizes)) / n
 
 
 def largest(target: str, ceiling: int = CEILING) -> Fit:
