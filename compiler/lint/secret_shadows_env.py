@@ -46,16 +46,21 @@ from collections.abc import Iterator
 from compiler.diagnostics import Diagnostic, quote
 from compiler.lint.base import LintContext, Rule
 from compiler.lint.walk import Finding, per_spec
-from compiler.resolve import resolve_stage
+from compiler.resolve import resolve_defaults
 from compiler.spec.models import Spec
 
 
 def _find(spec: Spec) -> Iterator[Finding]:
-    for name in spec.stages:
-        stage = resolve_stage(spec, name)
-        for secret in sorted(set(stage.secrets) & set(stage.env)):
-            place = (("stages", name, "secrets", spec.stages[name].secrets.index(secret))
-                     if secret in spec.stages[name].secrets else ("stages", name))
+    # A stage's env and secrets are the spec's and the defaults' plus its own (as
+    # `resolve_stage` merges them): the shared part once, not once per stage.
+    base = resolve_defaults(spec)
+    shared_env, shared_secrets = set(base.env), set(base.secrets)
+    for name, own in spec.stages.items():
+        both = ((shared_secrets | set(own.secrets)) & (shared_env | set(own.env))
+                if own.secrets or own.env else shared_secrets & shared_env)
+        for secret in sorted(both):
+            place = (("stages", name, "secrets", own.secrets.index(secret))
+                     if secret in own.secrets else ("stages", name))
             yield Finding((name, secret), place,
                           f"stage {quote(name)} gets {quote(secret)} both from 'env' and as a secret",
                           hint=f"rename the env variable, or drop {quote(secret)} from the secrets",

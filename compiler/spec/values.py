@@ -20,6 +20,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_SECONDS = 2**31 - 1
 
 
+@lru_cache(maxsize=1024)  # a spec has a few distinct durations, each in many stages
 def duration_seconds(text: str) -> int:
     """`1h30m` -> 5400. One or more `<integer><unit>`, units s m h d."""
     if not re.fullmatch(r"([0-9]+[smhd])+", text):
