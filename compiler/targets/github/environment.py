@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from compiler.diagnostics import quote
 from compiler.envvars import Engine, EnvVar, Secret
 from compiler.plan import Plan, PlanStage, Policy
 from compiler.render.encode import Encoded, shell_word, yaml_string
@@ -214,7 +215,7 @@ def _yaml(var: EnvVar) -> Encoded:
 
 
 def _unknown(piece: object) -> str:
-    raise AssertionError(f"no GitHub env value for {piece!r}")
+    raise AssertionError(f"no GitHub env value for {quote(piece)}")
 
 
 def _shell_value(var: EnvVar) -> str:

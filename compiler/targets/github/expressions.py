@@ -7,12 +7,13 @@ is a plain `MLOPS_DEFAULT_*` variable that an expression names, never spliced in
 
 from __future__ import annotations
 
+from compiler.diagnostics import quote
 from compiler.plan import PlanParam
 
 
 def name_arg(name: str) -> str:
     if not name.replace("-", "").replace("_", "").isalnum() or not name.isascii():
-        raise ValueError(f"not a safe name for a GitHub expression: {name!r}")
+        raise ValueError(f"not a safe name for a GitHub expression: {quote(name)}")
     return name
 
 
@@ -72,4 +73,4 @@ def refuse_expression(*texts: str) -> None:
     # should a spec ever reach the renderer without lint.
     for text in texts:
         if "${{" in text:
-            raise ValueError(f"spec text with '${{{{' reached the GitHub renderer: {text!r}")
+            raise ValueError(f"spec text with '${{{{' reached the GitHub renderer: {quote(text)}")
