@@ -202,10 +202,12 @@ def strings(value: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
             stack.extend(((*path, i), v) for i, v in enumerate(node))
 
 
-# The only `${{ }}` forms the GitHub target writes (compiler/render/github.py, templates/github).
+# The only `${{ }}` forms the GitHub target writes (compiler/targets/github/expressions.py).
 GITHUB_EXPRESSION = re.compile(
     r"\$\{\{ (?:fromJSON\(toJSON\(github\.event\.inputs\['([a-z][a-z0-9_-]*)'\]\) != 'null' && "
     r"toJSON\(github\.event\.inputs\['\1'\]\) \|\| toJSON\(env\.MLOPS_DEFAULT_[A-Z0-9_]+\)\)"
+    r"|github\.event\.inputs\['[a-z][a-z0-9_-]*'\]"
+    r"|toJSON\(github\.event\.inputs\['[a-z][a-z0-9_-]*'\]\) != 'null'"
     r"|matrix\['(?:_shard|[a-z][a-z0-9_-]*)'\]|secrets\.[A-Za-z_][A-Za-z0-9_]*|github\.[a-z_.]+"
     r"|runner\.[a-z_]+|inputs\.[a-z_]+) \}\}")
 # The only `{{...}}` the Kubernetes target writes into Argo documents.

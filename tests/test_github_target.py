@@ -3,6 +3,7 @@ GitHub workflow schema, zizmor offline) and by reading the workflows back as YAM
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -16,9 +17,9 @@ from compiler.analysis import analyze
 from compiler import pipeline
 from compiler.plan import Plan
 from compiler.render.params_check import PARAMS_CHECK
-from compiler.render.runner import RUNNER
 from compiler.targets import TARGETS
-from compiler.targets.github.render import CHECK_JOB
+from compiler.targets.github.environment import RUNNER_TEXT
+from compiler.targets.github.render import ARTIFACT_ROOT, CHECK_JOB
 from tests import tooling
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,6 +45,9 @@ FIXED_EXPRESSIONS = re.compile("|".join([
     re.escape("${{ matrix['_shard'] }}"),
     re.escape("${{ github.sha }}"),
     re.escape("${{ github.run_id }}"),
+    re.escape("${{ github.job }}"),
+    rf"\$\{{\{{ github\.event\.inputs\['{_NAME}'\] \}}\}}",
+    rf"\$\{{\{{ toJSON\(github\.event\.inputs\['{_NAME}'\]\) != 'null' \}}\}}",
     rf"\$\{{\{{ fromJSON\(toJSON\(github\.event\.inputs\['({_NAME})'\]\) != 'null' && "
     rf"toJSON\(github\.event\.inputs\['\1'\]\) \|\| toJSON\(env\.MLOPS_DEFAULT_[A-Z0-9_]+\)\) \}}\}}",
     rf"\$\{{\{{ matrix\['{_NAME}'\] \}}\}}",
@@ -191,16 +195,22 @@ def test_params_become_typed_dispatch_inputs() -> None:
     assert "minimum 1" in inputs["epochs"]["description"]
     assert inputs["full_eval"] == {"type": "boolean", "required": False, "default": False}
     assert inputs["dataset"]["type"] == "string" and inputs["dataset"]["default"] == "clicks-v3"
-    assert workflow["env"] == {"MLOPS_DEFAULT_DATASET": "clicks-v3", "MLOPS_DEFAULT_EPOCHS": "2",
-                               "MLOPS_DEFAULT_FULL_EVAL": "false",
-                               "MLOPS_DEFAULT_OPTIMIZER": "adam", "MLOPS_RUNNER": RUNNER}
+    params = {k: v for k, v in workflow["env"].items() if k.startswith(("MLOPS_DEFAULT_",
+                                                                        "MLOPS_GITHUB_"))}
+    assert params == {"MLOPS_GITHUB_PARAMS": "DATASET EPOCHS FULL_EVAL OPTIMIZER",
+                      "MLOPS_DEFAULT_DATASET": "clicks-v3", "MLOPS_DEFAULT_EPOCHS": "2",
+                      "MLOPS_DEFAULT_FULL_EVAL": "false", "MLOPS_DEFAULT_OPTIMIZER": "adam"}
+    # the runner's prelude picks a dispatched input (when given, even '') or the default
+    assert workflow["env"]["MLOPS_GIVEN_EPOCHS"] == \
+        "${{ toJSON(github.event.inputs['epochs']) != 'null' }}"
+    assert workflow["env"]["MLOPS_INPUT_EPOCHS"] == "${{ github.event.inputs['epochs'] }}"
+    assert workflow["env"]["MLOPS_RUNNER"] == RUNNER_TEXT
     train = workflow["jobs"]["train"]
     assert train["strategy"] == {"fail-fast": False, "matrix": {"include": [
         {"_shard": "0", "lr": "0.01", "depth": "4"}]}}
     env = step(train, "Run")["env"]
     assert env["MLOPS_MATRIX_LR"] == "${{ matrix['lr'] }}"
-    assert env["MLOPS_PARAM_EPOCHS"] == \
-        EPOCHS
+    assert not any(name.startswith("MLOPS_PARAM_") for name in env)  # the prelude's
     assert env["FEATURE_STORE_TOKEN"] == "${{ secrets.FEATURE_STORE_TOKEN }}"
     assert train["runs-on"] == "ubuntu-24.04"  # gpu: 0 in staging
 
@@ -209,10 +219,10 @@ def test_jobs_are_least_privilege_and_pinned() -> None:
     for spec in EXAMPLES:
         for path, text in render_all(plans_of(spec.read_bytes())).items():
             workflow = load(text)
-            assert workflow["permissions"] == {}, path
             for job_id, job in workflow["jobs"].items():
-                # the params check reads nothing: no token at all
-                assert job["permissions"] == ({} if job_id == CHECK_JOB else {"contents": "read"}), path
+                # every stage job checks out (contents: read); the params check reads nothing
+                permissions = job.get("permissions", workflow["permissions"])
+                assert permissions == ({} if job_id == CHECK_JOB else {"contents": "read"}), path
                 for entry in job["steps"]:
                     if "uses" in entry:
                         assert re.fullmatch(r"[a-z-]+/[a-z-]+@[0-9a-f]{40}", entry["uses"])
@@ -228,17 +238,25 @@ def test_deploy_jobs_use_the_environment_and_the_runner_checks_the_gates() -> No
     assert jobs["deploy"]["environment"] == "production"
     assert "environment" not in jobs["train"]
     assert jobs["train"]["runs-on"] == ["self-hosted", "gpu"]
-    names = [s["name"] for s in jobs["evaluate"]["steps"]]
+    names = [s.get("name") for s in jobs["evaluate"]["steps"]]
     assert "Check the gates" not in names  # the runner checks them, after the last attempt
     env = step(jobs["evaluate"], "Run")["env"]
     assert env["MLOPS_METRICS"] == "metrics.json" and env["MLOPS_CLEAN"] == "metrics.json"
     assert env["MLOPS_GATES"] == '[["auc",">=","0.82"],["calibration_error","<=","0.05"]]'
-    assert env["MLOPS_GIT_SHA"] == "${{ github.sha }}"
-    assert env["MLOPS_RUN_ID"] == "${{ github.run_id }}"
-    uploads = [s["with"] for s in jobs["ingest"]["steps"] if s["name"].startswith("Upload")]
-    assert uploads[0]["name"] == "mlops.ingest.0" and uploads[0]["path"] == "data/raw.parquet"
-    download = step(jobs["featurize"], "Download data/raw.parquet")["with"]
-    assert download == {"name": "mlops.ingest.0", "path": "data"}
+    workflow_env = load(TARGETS["github"].render(production)[0].content)["env"]
+    assert workflow_env["MLOPS_GIT_SHA"] == "${{ github.sha }}"
+    assert workflow_env["MLOPS_RUN_ID"] == "${{ github.run_id }}"
+    assert workflow_env["MLOPS_STAGE"] == "${{ github.job }}"  # the job id is the stage name
+    uploads = [s["with"] for s in jobs["ingest"]["steps"] if "upload-artifact" in s.get("uses", "")]
+    # rooted at the workspace by the never-written ARTIFACT_ROOT: every download goes there
+    assert uploads[0]["name"] == "mlops.ingest.0"
+    assert uploads[0]["path"] == f"{ARTIFACT_ROOT}\ndata/raw.parquet\n"
+    (download,) = [s["with"] for s in jobs["featurize"]["steps"]
+                   if "download-artifact" in s.get("uses", "")]
+    assert download == {"name": "mlops.ingest.0"}
+    (download,) = [s["with"] for s in jobs["evaluate"]["steps"]
+                   if "download-artifact" in s.get("uses", "")]
+    assert download == {"pattern": "{mlops.featurize.0,mlops.train.0}", "merge-multiple": True}
 
 
 # --------------------------------------------------------------------------- safety
@@ -262,18 +280,42 @@ def hostile_spec() -> str:
     return yaml.safe_dump(spec, allow_unicode=True, sort_keys=False)
 
 
-def test_hostile_strings_reach_the_environment_exactly() -> None:
+def _seen_env(workflow: dict[str, Any], job_id: str, cwd: Path,
+              dispatched: dict[str, str] | None = None) -> dict[str, str]:
+    """What a job's command sees, run as GitHub would; `dispatched`: the inputs of a
+    workflow_dispatch (what GitHub makes of MLOPS_GIVEN_* and MLOPS_INPUT_*)."""
+    run = step(workflow["jobs"][job_id], "Run")
+    env = _literal(run["env"])
+    for name, text in (dispatched or {}).items():
+        suffix = name.upper().replace("-", "_")
+        env |= {f"MLOPS_GIVEN_{suffix}": "true", f"MLOPS_INPUT_{suffix}": text}
+    env["MLOPS_RUN"] = 'python3 -c "import json, os; print(json.dumps(dict(os.environ)))" > env.json'
+    result = _run_step(workflow, run, env, cwd)
+    assert result.returncode == 0, result
+    seen = json.loads((cwd / "env.json").read_text())
+    assert isinstance(seen, dict)
+    return seen
+
+
+def test_hostile_strings_reach_the_environment_exactly(tmp_path: Path) -> None:
     (plan,) = plans_of(hostile_spec())
     files = render_all((plan,))
     text = files[".github/workflows/mlops-evil.yml"]
     workflow = load(text)
     first = step(workflow["jobs"]["first"], "Run")
     assert first["env"]["MLOPS_RUN"] == HOSTILE
-    assert first["env"]["LITERAL"] == HOSTILE
-    assert first["env"]["MIXED"] == ("pre'}}-${{ fromJSON(toJSON(github.event.inputs['mode']) "
-                                     "!= 'null' && toJSON(github.event.inputs['mode']) || "
-                                     "toJSON(env.MLOPS_DEFAULT_MODE)) }}-post $(x)")
-    assert workflow["env"]["MLOPS_DEFAULT_MODE"] == "it's }} \"q\" ${HOME}"
+    default = "it's }} \"q\" ${HOME}"
+    assert workflow["env"]["MLOPS_DEFAULT_MODE"] == default
+    # the spec's env is shell that the prelude runs: each value arrives byte for byte, a param
+    # default or a dispatched input alike (even '' or trailing newlines)
+    for dispatched, mode in ((None, default), ({"mode": ""}, ""), ({"mode": "b\n\n"}, "b\n\n"),
+                             ({"mode": HOSTILE}, HOSTILE)):
+        seen = _seen_env(workflow, "first", tmp_path, dispatched)
+        assert seen["MLOPS_PARAM_MODE"] == mode
+        assert seen["LITERAL"] == HOSTILE
+        assert seen["MIXED"] == f"pre'}}}}-{mode}-post $(x)"
+        assert seen["MLOPS_STAGE"] == "${{ github.job }}"  # what GitHub makes "first" of
+        assert "MLOPS_RUNNER" not in seen
     second = step(workflow["jobs"]["second"], "Run")
     assert second["env"]["MLOPS_RUN"] == "echo ${MLOPS_PARAM_MODE} ${params.mode}"
     shards = workflow["jobs"]["second"]["strategy"]["matrix"]["include"]
@@ -290,6 +332,27 @@ def test_hostile_strings_reach_the_environment_exactly() -> None:
                 assert "evil" not in entry.get("run", "") and "HOME" not in entry.get("run", "")
 
 
+def test_a_stage_value_wins_over_the_pipeline_env_even_a_secret(tmp_path: Path) -> None:
+    """The spec's env is written once (MLOPS_ENV); a stage's own value comes after it, and a
+    stage whose secret is named like a pipeline-wide variable writes its own list instead."""
+    spec = yaml.safe_load(hostile_spec())
+    spec["env"] |= {"PLAIN": "top"}
+    spec["tracking"] = {"mlflow": {"tracking_uri": "https://mlflow.example"}}
+    spec["stages"]["first"]["env"] = {"PLAIN": "own ${params.mode}", "MIXED": "plain"}
+    spec["stages"]["second"]["secrets"] = ["MLFLOW_TRACKING_URI"]
+    (plan,) = plans_of(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False))
+    workflow = load(render_all((plan,))[".github/workflows/mlops-evil.yml"])
+    first = step(workflow["jobs"]["first"], "Run")["env"]
+    assert "MLOPS_ENV" not in first and "PLAIN" not in first
+    seen = _seen_env(workflow, "first", tmp_path)
+    assert seen["PLAIN"] == "own it's }} \"q\" ${HOME}" and seen["MIXED"] == "plain"
+    assert seen["MLFLOW_TRACKING_URI"] == "https://mlflow.example" and seen["LITERAL"] == HOSTILE
+    second = step(workflow["jobs"]["second"], "Run")["env"]
+    assert second["MLFLOW_TRACKING_URI"] == "${{ secrets.MLFLOW_TRACKING_URI }}"
+    assert "MLFLOW_TRACKING_URI" not in second["MLOPS_ENV"]
+    assert "export PLAIN=top" in second["MLOPS_ENV"]
+
+
 @pytest.mark.slow
 def test_hostile_spec_passes_the_validators(tmp_path: Path) -> None:
     files = write(render_all(plans_of(hostile_spec())), tmp_path)
@@ -300,9 +363,9 @@ def test_hostile_spec_passes_the_validators(tmp_path: Path) -> None:
 
 def _run_step(workflow: dict[str, Any], step_body: dict[str, Any], env: dict[str, str],
               cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run a generated step's script as GitHub does for `shell: sh` (`sh -e {0}`), with the
-    workflow's env under the step's."""
-    assert step_body["shell"] == "sh"
+    """Run a generated step's script as GitHub does for `shell: sh` (`sh -e {0}`, the
+    workflow's `defaults`), with the workflow's env under the step's."""
+    assert workflow["defaults"] == {"run": {"shell": "sh"}} and "shell" not in step_body
     script = cwd / "step.sh"
     script.write_text(step_body["run"])
     full = {"PATH": os.environ["PATH"], **workflow["env"], **env}
@@ -317,7 +380,7 @@ def _literal(env: dict[str, str]) -> dict[str, str]:
 def test_the_run_step_is_the_stage_runner_with_the_stage_in_its_env() -> None:
     (plan,) = plans_of(hostile_spec())
     workflow = load(render_all((plan,))[".github/workflows/mlops-evil.yml"])
-    assert workflow["env"]["MLOPS_RUNNER"] == RUNNER  # once per workflow, as written
+    assert workflow["env"]["MLOPS_RUNNER"] == RUNNER_TEXT  # once per workflow, as written
     first = workflow["jobs"]["first"]
     env = step(first, "Run")["env"]
     assert {k: env[k] for k in ("MLOPS_RETRIES", "MLOPS_RETRY_DELAY", "MLOPS_TIMEOUT",

@@ -67,18 +67,22 @@ def _github_runs(files: dict[str, str]) -> list[str]:
 
 
 def _github_run_step(files: dict[str, str], job_id: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run a job's Run step as GitHub would (`sh -e script`) with its env; `${{ }}` values are
-    what GitHub would give (param: the default, matrix: the value of the second combination)."""
+    """Run a job's Run step as GitHub would (`sh -e script`, the workflow's `defaults`) with
+    the workflow's env under the step's; `${{ }}` values are what GitHub would give (a run
+    that was not dispatched: every param its default; matrix: the second combination)."""
     workflow = yaml.safe_load(files[".github/workflows/mlops-hostile.yml"])
     job = workflow["jobs"][job_id]
     (run,) = [s for s in job["steps"] if s.get("name") == "Run"]
-    env = {"PATH": os.environ["PATH"], **{k: str(v) for k, v in workflow.get("env", {}).items()}}
-    for name, value in {**job.get("env", {}), **run["env"]}.items():
-        if value.startswith("${{ fromJSON(toJSON(github.event.inputs"):
-            value = env[value.split("env.")[1].rstrip(" })")]
-        elif value.startswith("${{ matrix["):
+    env = {"PATH": os.environ["PATH"]}
+    for name, value in {**workflow.get("env", {}), **job.get("env", {}), **run["env"]}.items():
+        value = str(value)
+        if value.startswith("${{ matrix["):
             axis = value.split("'")[1]
             value = job["strategy"]["matrix"]["include"][1][axis]
+        elif value == "${{ github.job }}":
+            value = job_id
+        elif value.startswith("${{"):
+            value = ""  # github.sha, the run id, dispatch inputs: none in a run of defaults
         env[name] = str(value)
     script = cwd / "step.sh"
     script.write_text(run["run"])

@@ -7,12 +7,30 @@ Per plan:
 Per spec: `mlops-check.<pipeline>.yml` (the dot keeps it apart from every name a pipeline,
 stage or environment can produce), linting the spec and failing on stale outputs in pull requests.
 
-Each stage's Run step runs the shared stage runner (`compiler.render.runner`: clear the
-declared outputs and metrics, retries, a time limit on each attempt, the gate, tracking tags).
-The runner is the same bytes for every spec and is written once per workflow, in the workflow's
-`env` as `MLOPS_RUNNER` (once per job would cost a workflow ~3.7 kB per stage against GitHub's
-512,000-byte file limit); the step's `run:` is three fixed lines that take it out of the
-environment and `exec sh -c` it, so the runner does not run under the `-e` of `shell: sh`.
+Compact by construction (issue 16): GitHub refuses, silently, a workflow file over 512,000
+bytes, so what is the same for every job *by construction* is written once at the workflow
+level, and a job holds only what its stage says. Never "what happens to be equal in every
+stage": the shared values come from the plan's `defaults` (`compiler.plan.StageDefaults`), the
+params and fixed text, so a one-stage edit changes only that stage's lines. Once per workflow:
+- `defaults.run.shell: sh` and `permissions: contents: read` (what every stage job uses: its
+  checkout; the params check job says `permissions: {}`);
+- `env` (`environment.py` says what lives where and why): the built-ins, `MLOPS_STAGE` as
+  `github.job` (a job's id is its stage's name), each param's default, dispatched input and
+  whether it was given, the runner's retries and timeout of `defaults`, the spec's env of
+  `defaults` as shell (`MLOPS_ENV`), and the stage runner (`compiler.render.runner`) behind a
+  short GitHub prelude (`MLOPS_RUNNER`), which picks each param's value and applies the env.
+Per job: its needs, runner, time budget, image, matrix; checkout; one download step for every
+artifact it reads; the Run step (`run: exec sh -c "$MLOPS_RUNNER" mlops`, the same bytes for
+every stage) with the stage's own env, secrets, gate data, runner settings that differ from
+`defaults` and its command; one upload per output. Each is rooted at the repository root
+(`ARTIFACT_ROOT`), so one step with a brace pattern downloads them all into the workspace.
+
+Decided against: a local composite action for the artifact steps (a file per repository
+outside the workflows, its own registry root and pre-commit pattern, and a stage's steps no
+longer readable in its job); secrets at the workflow level (they would be in the environment
+of every action step and of the params check: each secret stays in the step that runs the
+command, ~125 bytes a job on the benchmark spec).
+
 GitHub has no per-attempt retries or timeout, so the runner does both (`control_env(retries=True,
 timeout=True)`); the job's `timeout-minutes` stays as a backstop over all attempts.
 
@@ -23,10 +41,10 @@ run id, so the re-run stages join the same tracking group as the jobs that passe
 (as a cleared Airflow task keeps its DAG run's id).
 
 How spec strings stay data (SPEC.md section 5): a command travels in the step's environment
-(`MLOPS_RUN`) and the fixed runner runs `sh -c "$MLOPS_RUN"`, so `run:` is the same bytes for
-every spec. The only `${{ }}` expressions in a workflow are the fixed ones built below
-(`_expr_*`), and no spec string is ever placed inside one: param defaults are plain
-`MLOPS_DEFAULT_*` variables that an expression names, never spliced into it.
+(`MLOPS_RUN`) and the fixed runner runs `sh -c "$MLOPS_RUN"`; the spec's env reaches the
+prelude as shell assignments whose every literal is one shell word. The only `${{ }}`
+expressions in a workflow are the fixed ones of `expressions.py`, and no spec string is ever
+placed inside one: param defaults are plain `MLOPS_DEFAULT_*` variables, picked at run time.
 """
 
 from __future__ import annotations
@@ -37,22 +55,36 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.envvars import Engine, Secret
-from compiler.plan import Plan, PlanParam, PlanStage, Scalar
+from compiler.plan import Plan, PlanStage, Scalar
 from compiler.render.params_check import (
     PARAMS_CHECK,
     SCHEMAS_VAR,
     needs_check,
     schemas_json,
 )
-from compiler.render.runner import RUNNER, control_env
 from compiler.render.templating import render as render_template
 from compiler.spec.params import env_text
-from compiler.spec.values import Ref
 from compiler.targets import TARGETS
 from compiler.targets.base import OutputFile
 from compiler.targets.github import NAME
 from compiler.targets.github.budget import JOB_OVERHEAD_MINUTES, budget_minutes
+from compiler.render.encode import Encoded
+from compiler.targets.github.environment import (
+    RUNNER_TEXT,
+    Shared,
+    Var,
+    block_scalar,
+    shared,
+    step_env,
+)
+from compiler.targets.github.expressions import (
+    EXPR_REF,
+    EXPR_SHARD,
+    SHARD_KEY,
+    expr_param,
+    expr_secret,
+    refuse_expression,
+)
 from compiler.targets.github.names import check_path, workflow_path
 from compiler.targets.github.names import settings as _settings
 
@@ -66,48 +98,9 @@ DOWNLOAD_ARTIFACT = ("actions/download-artifact", "d3f86a106a0bac45b974a628896c9
 
 # The job that checks a run's params before any stage: no stage name starts with '_'.
 CHECK_JOB = "_check-params"
-
-
-# ----------------------------------------------------------------- the fixed expressions
-# Every `${{ }}` the target writes comes from one of these; their arguments are names that the
-# spec's name rules restrict to `[A-Za-z0-9_-]` (checked again here: a failure is our bug).
-
-def _name_arg(name: str) -> str:
-    if not name.replace("-", "").replace("_", "").isalnum() or not name.isascii():
-        raise ValueError(f"not a safe name for a GitHub expression: {name!r}")
-    return name
-
-
-def _expr_param(param: PlanParam) -> str:
-    # `github.event.inputs` holds dispatch inputs as text ('true', '0', ''); it is null for
-    # other events, and so is an input a dispatch left out: then the default applies. Chosen by
-    # presence, not truth: `a || b` would turn a dispatched '' into the default, so both sides
-    # are JSON text (never empty) and `fromJSON` gives the chosen text back unchanged.
-    given = f"toJSON(github.event.inputs['{_name_arg(param.name)}'])"
-    return (f"${{{{ fromJSON({given} != 'null' && {given} || "
-            f"toJSON(env.{_default_var(param)})) }}}}")
-
-
-def _expr_matrix(axis: str) -> str:
-    return f"${{{{ matrix['{_name_arg(axis)}'] }}}}"
-
-
-def _expr_secret(name: str) -> str:
-    return f"${{{{ secrets.{_name_arg(name)} }}}}"
-
-
-EXPR_REF = "${{ github.ref }}"
-# A matrix job's shard number, a key the compiler writes into each of the matrix's `include`
-# entries (no axis name starts with '_'), rather than `strategy.job-index`: an engine detail
-# that act, for one, leaves empty, which gave every shard's artifact the same name.
-SHARD_KEY = "_shard"
-EXPR_SHARD = _expr_matrix(SHARD_KEY)
-# What only the engine knows (compiler.envvars.Engine), as GitHub knows it.
-EXPR_ENGINE = {"git_sha": "${{ github.sha }}", "run_id": "${{ github.run_id }}"}
-
-
-def _default_var(param: PlanParam) -> str:
-    return "MLOPS_DEFAULT_" + param.var.removeprefix("MLOPS_PARAM_")
+# Named in every upload's `path:` and never written (`_upload`). (An output directory of this
+# name would root its artifact elsewhere; no spec has one, and lint could refuse it.)
+ARTIFACT_ROOT = ".mlops-artifact-root"
 
 
 # ----------------------------------------------------------------------------- context
@@ -124,12 +117,15 @@ class _Input:
 
 
 @dataclass(frozen=True)
-class _Artifact:
-    name: str                     # download: the artifact's name, or a glob over a matrix's
-    many: bool                    # uploaded by every job of a matrix: download with a pattern
-    upload_name: str              # upload: unique per matrix job
-    path: str                     # the output as written
-    directory: str                # where its contents belong (download path)
+class _Upload:
+    name: str                     # unique per output and per matrix job
+    path: Encoded                 # the lines of `path:`, encoded (they are spec text)
+
+
+@dataclass(frozen=True)
+class _Download:
+    name: str | None              # one artifact of a job without a matrix: by name
+    pattern: str | None           # otherwise a pattern over every artifact it needs, merged
 
 
 @dataclass(frozen=True)
@@ -144,9 +140,9 @@ class _Job:
     environment: str | None
     approval: bool
     matrix: tuple[tuple[tuple[str, str], ...], ...]   # the include entries: (key, text) pairs
-    downloads: tuple[_Artifact, ...]
-    run_env: Env | None           # None: the stage has no command (a `serve`-only deploy)
-    uploads: tuple[_Artifact, ...]
+    download: _Download | None
+    run_env: tuple[Var, ...] | None   # None: the stage has no command (a `serve`-only deploy)
+    uploads: tuple[_Upload, ...]
 
 
 @dataclass(frozen=True)
@@ -163,7 +159,7 @@ class _Workflow:
     push: dict[str, tuple[str, ...]] | None
     dispatch: bool
     inputs: tuple[_Input, ...]
-    env: Env                      # the param defaults
+    env: Shared                   # what every Run step shares (`environment.py`)
     runner: bool                  # some job runs a command: the workflow holds the runner
     check: _Check | None          # the params check job, first
     concurrency: str
@@ -208,9 +204,8 @@ def _generated_dirs(plans: Sequence[Plan]) -> set[str]:
 
 
 def _workflow_text(workflow: _Workflow) -> str:
-    assert "${{" not in RUNNER, "GitHub would evaluate an expression in the runner"
     return render_template("github/workflow.yml.j2", workflow=workflow, actions=_ACTIONS,
-                           runner=RUNNER.rstrip("\n"))
+                           runner=RUNNER_TEXT.rstrip("\n"), root=ARTIFACT_ROOT)
 
 
 def _title(plan: Plan, stage: PlanStage | None = None) -> str:
@@ -227,7 +222,8 @@ def _pipeline_workflow(plan: Plan) -> _Workflow:
     push = plan.push
     triggered = plan.schedule is not None or push is not None
     check = _check(plan)
-    jobs = tuple(_job(plan, s, check) for s in plan.pipeline_stages)
+    env = shared(plan)
+    jobs = tuple(_job(plan, s, check, env) for s in plan.pipeline_stages)
     return _Workflow(
         name=_title(plan),
         schedule=plan.schedule,
@@ -236,7 +232,7 @@ def _pipeline_workflow(plan: Plan) -> _Workflow:
         # A workflow needs a trigger: without any, it can still be started by hand.
         dispatch=plan.manual or not triggered,
         inputs=_inputs(plan),
-        env=_default_env(plan),
+        env=env,
         runner=any(job.run_env is not None for job in jobs),
         check=check,
         concurrency=_group(plan),
@@ -246,10 +242,11 @@ def _pipeline_workflow(plan: Plan) -> _Workflow:
 
 def _scheduled_workflow(plan: Plan, stage: PlanStage) -> _Workflow:
     check = _check(plan)
-    job = _job(plan, stage, check)
+    env = shared(plan)
+    job = _job(plan, stage, check, env)
     return _Workflow(
         name=_title(plan, stage), schedule=stage.schedule, push=None, dispatch=True,
-        inputs=_inputs(plan), env=_default_env(plan), runner=job.run_env is not None,
+        inputs=_inputs(plan), env=env, runner=job.run_env is not None,
         check=check, concurrency=_group(plan, stage), jobs=(job,))
 
 
@@ -262,11 +259,11 @@ def _check(plan: Plan) -> _Check | None:
     if not needs_check(plan.params, checked=("enum",), as_text=True):
         return None
     schemas = schemas_json(plan.params)
-    _refuse_expression(schemas)
+    refuse_expression(schemas)
     assert "${{" not in PARAMS_CHECK, "GitHub would evaluate an expression in the check"
     labels = _settings(plan).runs_on
     return _Check(CHECK_JOB, labels if isinstance(labels, str) else tuple(labels),
-                  ((SCHEMAS_VAR, schemas), *((p.var, _expr_param(p)) for p in plan.params),
+                  ((SCHEMAS_VAR, schemas), *((p.var, expr_param(p)) for p in plan.params),
                    ("MLOPS_PARAMS_CHECK", PARAMS_CHECK)))
 
 
@@ -300,11 +297,7 @@ def _description(schema: Mapping[str, Any]) -> str | None:
     return text or None
 
 
-def _default_env(plan: Plan) -> Env:
-    return tuple((_default_var(p), p.default_text) for p in plan.params)
-
-
-def _job(plan: Plan, stage: PlanStage, check: _Check | None) -> _Job:
+def _job(plan: Plan, stage: PlanStage, check: _Check | None, env: Shared) -> _Job:
     settings = _settings(plan)
     gpu = stage.resources.gpu > 0 and settings.gpu_runs_on is not None
     labels = settings.gpu_runs_on if gpu and settings.gpu_runs_on is not None \
@@ -323,9 +316,9 @@ def _job(plan: Plan, stage: PlanStage, check: _Check | None) -> _Job:
         approval=plan.approval and deploy_env is not None,
         matrix=tuple(((SHARD_KEY, str(combo.index)), *combo.texts)
                      for combo in stage.combinations),
-        downloads=_downloads(plan, stage),
-        run_env=_run_env(plan, stage) if stage.run is not None else None,
-        uploads=tuple(_artifact(stage, i, out) for i, out in enumerate(stage.outputs)),
+        download=_download(plan, stage),
+        run_env=step_env(plan, stage, env) if stage.run is not None else None,
+        uploads=tuple(_upload(stage, i, out) for i, out in enumerate(stage.outputs)),
     )
 
 
@@ -335,19 +328,23 @@ def _credentials(settings: Any) -> tuple[str, str] | None:
     creds = settings.registry_credentials
     if creds is None:
         return None
-    _refuse_expression(creds.username)
-    return creds.username, _expr_secret(creds.password_secret)
+    refuse_expression(creds.username)
+    return creds.username, expr_secret(creds.password_secret)
 
 
-def _artifact(stage: PlanStage, index: int, output: str) -> _Artifact:
-    # One artifact per output: upload-artifact roots a single directory at itself and a single
-    # file at its parent, so the download directory follows from the path alone. Stage names
-    # never contain '.', so `mlops.<stage>.` is an unambiguous prefix.
-    base = f"mlops.{stage.name}.{index}"
-    directory = output.rstrip("/") if output.endswith("/") else posixpath.dirname(output)
-    if stage.matrix:
-        return _Artifact(f"{base}.*", True, f"{base}.{EXPR_SHARD}", output, directory or ".")
-    return _Artifact(base, False, base, output, directory or ".")
+def _artifact_name(stage: PlanStage, index: int) -> str:
+    """One artifact per output (per matrix job: `.<shard>` added). Stage names never contain
+    '.', so `mlops.<stage>.` is an unambiguous prefix."""
+    return f"mlops.{stage.name}.{index}"
+
+
+def _upload(stage: PlanStage, index: int, output: str) -> _Upload:
+    # `path:` lists the output and ARTIFACT_ROOT, a path at the repository root that no stage
+    # writes: upload-artifact roots an artifact at the common ancestor of its paths, so every
+    # artifact is rooted there and every download goes to the workspace, all in one step.
+    # (The root's absence does not count as "no files"; the output's does, an error.)
+    name = _artifact_name(stage, index) + (f".{EXPR_SHARD}" if stage.matrix else "")
+    return _Upload(name, block_scalar(f"{ARTIFACT_ROOT}\n{output}\n", indent=10))
 
 
 def _holds_any(sorted_paths: list[str], directory: str) -> bool:
@@ -357,11 +354,14 @@ def _holds_any(sorted_paths: list[str], directory: str) -> bool:
     return at < len(sorted_paths) and sorted_paths[at].startswith(directory)
 
 
-def _downloads(plan: Plan, stage: PlanStage) -> tuple[_Artifact, ...]:
-    """The artifacts of upstream pipeline stages that hold this stage's inputs."""
-    found: dict[str, _Artifact] = {}
+def _download(plan: Plan, stage: PlanStage) -> _Download | None:
+    """The artifacts of upstream pipeline stages that hold this stage's inputs, in one step:
+    by name when it is a single artifact (a missing one fails the step), else by a brace
+    pattern (`{a,b.*}`: download-artifact matches names with minimatch) whose artifacts are
+    merged into the workspace, where each is rooted (`_upload`)."""
     if stage.scheduled:
-        return ()
+        return None
+    found: dict[str, bool] = {}
     # A stage that writes one of our inputs is always a direct upstream (the graph adds that
     # edge), so looking at `needs` finds them all. Inputs are looked up, not scanned: a fan-in
     # stage reading the outputs of 10,000 stages would otherwise compare every pair.
@@ -370,43 +370,10 @@ def _downloads(plan: Plan, stage: PlanStage) -> tuple[_Artifact, ...]:
     for producer in (plan.stage(name) for name in stage.needs):
         for index, output in enumerate(producer.outputs):
             if output in exact or (output.endswith("/") and _holds_any(inputs, output)):
-                artifact = _artifact(producer, index, output)
-                found.setdefault(artifact.name, artifact)
-    return tuple(found.values())
-
-
-def _run_env(plan: Plan, stage: PlanStage) -> Env:
-    """The Run step's environment: the stage's variables (gate data included), each piece as
-    GitHub reads it, then the runner's settings (retries and each attempt's timeout: GitHub
-    has neither per attempt) and the command."""
-    params = {p.name: p for p in plan.params}
-    env: list[tuple[str, str]] = []
-    for var in stage.env:
-        _refuse_expression(*(p for p in var.pieces if isinstance(p, str)))
-        env.append((var.name, "".join(
-            piece if isinstance(piece, str)
-            else _expr_secret(piece.name) if isinstance(piece, Secret)
-            else EXPR_ENGINE[piece.what] if isinstance(piece, Engine)
-            else _expr_param(params[piece.name]) if isinstance(piece, Ref) and piece.kind == "params"
-            else _expr_matrix(piece.name) if isinstance(piece, Ref)
-            else _unknown(piece)
-            for piece in var.pieces)))
-    for name, value in control_env(stage, retries=True, timeout=True):
-        _refuse_expression(value)
-        env.append((name, value))
-    assert stage.run is not None
-    _refuse_expression(stage.run)
-    env.append(("MLOPS_RUN", stage.run))
-    return tuple(env)
-
-
-def _unknown(piece: object) -> str:
-    raise AssertionError(f"no GitHub expression for {piece!r}")
-
-
-def _refuse_expression(*texts: str) -> None:
-    # Lint rejects `${{` in every spec string (GitHub would evaluate it); this guards the promise
-    # should a spec ever reach the renderer without lint.
-    for text in texts:
-        if "${{" in text:
-            raise ValueError(f"spec text with '${{{{' reached the GitHub renderer: {text!r}")
+                found.setdefault(_artifact_name(producer, index), bool(producer.matrix))
+    if not found:
+        return None
+    if len(found) == 1 and not any(found.values()):
+        return _Download(next(iter(found)), None)
+    names = [name + (".*" if many else "") for name, many in found.items()]
+    return _Download(None, names[0] if len(names) == 1 else "{" + ",".join(names) + "}")

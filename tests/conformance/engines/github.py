@@ -7,13 +7,15 @@ params fail the workflow's first job (`_check-params`, bounds, patterns and type
 inputs cannot say) is `refused`: every stage job needs that job, so none starts.
 
 The run's files are what the run published: every artifact the jobs uploaded, unpacked where
-the workflow's own download steps would put it (a directory output at its path, a file output
-in its parent directory), merged in name order as `merge-multiple` would.
+the workflow's own download steps would put it (at the common ancestor of an upload's paths,
+the workspace for the compiler's uploads; a lone directory at its path, a lone file in its
+parent directory), merged in name order as `merge-multiple` would.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Sequence
@@ -55,9 +57,11 @@ def upload_roots(workflow: dict[str, Any]) -> list[tuple[re.Pattern[str], str]]:
         for step in job.get("steps", []):
             if "upload-artifact" not in str(step.get("uses", "")):
                 continue
-            name, path = str(step["with"]["name"]), str(step["with"]["path"])
+            name, paths = str(step["with"]["name"]), str(step["with"]["path"]).splitlines()
             pattern = ".*".join(re.escape(p) for p in _EXPRESSION.split(name))
-            root = path.rstrip("/") if path.endswith("/") else str(Path(path).parent)
+            # several paths: the artifact is rooted at their common ancestor (upload-artifact)
+            root = os.path.commonpath(paths) or "." if len(paths) > 1 \
+                else paths[0].rstrip("/") if paths[0].endswith("/") else str(Path(paths[0]).parent)
             roots.append((re.compile(pattern + r"\Z"), root))
     return roots
 
