@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from compiler.diagnostics import quote
 from compiler.plan import Plan
 from compiler.targets.base import Identifier
+from compiler.targets.kubernetes import scripts
 
 MANAGED_BY = "mlops-compiler"
 # DNS-1123 label (Service, container, label values): 63. A CronJob's name is at most 52, because
@@ -73,8 +74,10 @@ def trace_annotations(plan: Plan) -> list[tuple[str, str]]:
     return result
 
 
-def configmap_name(plan: Plan) -> str:
-    return resource_name(plan, "run")
+def configmap_name(plan: Plan, part: int | None = None) -> str:
+    """`<pipeline>-run`, and `<pipeline>-run-<part>` for a part of a split one
+    (`scripts.configmap_parts`). Only ConfigMaps have these names: no stage's object collides."""
+    return resource_name(plan, "run" if part is None else f"run-{part}")
 
 
 def template_name(plan: Plan) -> str:
@@ -90,6 +93,8 @@ def identifiers(plans: Sequence[Plan]) -> Iterator[Identifier]:
         label = f"environment {quote(plan.environment)}" if plan.environment else "the pipeline"
         scope = f"object in namespace {plan.pod.namespace}"
         yield Identifier(scope, f"ConfigMap {configmap_name(plan)}", where, label)
+        for part in range(scripts.part_count(plan) if scripts.part_count(plan) > 1 else 0):
+            yield Identifier(scope, f"ConfigMap {configmap_name(plan, part)}", where, label)
         if plan.pipeline_stages:
             yield Identifier(scope, f"WorkflowTemplate {template_name(plan)}", where, label)
         for stage in plan.scheduled_stages:

@@ -20,6 +20,8 @@ tags (from `MLOPS_RUN_ID` and `MLOPS_GIT_SHA`, set in the manifest) and checks t
 
 from __future__ import annotations
 
+import hashlib
+
 from compiler.envvars import Engine, EnvVar, Piece, Secret
 from compiler.plan import Plan, PlanStage
 from compiler.render.encode import shell_word
@@ -35,6 +37,7 @@ RUNNER_KEY = "_runner.sh"       # stage keys start with a letter: no stage has t
 GIT_SHA_KEY = "commit"
 GIT_SHA_VAR = "MLOPS_GIT_SHA"
 RUN_ID_VAR = "MLOPS_RUN_ID"
+STAGE_VAR = "MLOPS_STAGE"      # the wrapper reads the stage's files by it
 COMBINATION_VAR = "MLOPS_COMBINATION"  # not MLOPS_MATRIX_*: an axis may be called anything
 # The params check (`compiler.render.params_check`): the fixed script and the schemas it reads
 # as `MLOPS_PARAMS`. Like the runner's, these keys start with `_`, which no stage key does.
@@ -109,15 +112,53 @@ def params_need_check(plan: Plan) -> bool:
 
 
 def configmap_data(plan: Plan) -> list[tuple[str, str]]:
-    """ConfigMap keys and texts, sorted by key. Commands are kept byte for byte: the runner's
-    `sh FILE` runs the same command as `sh -c TEXT`."""
-    data = {RUNNER_KEY: RUNNER}
+    """Every ConfigMap key and text, sorted by key (the parts of `configmap_parts` together).
+    Commands are kept byte for byte: the runner's `sh FILE` runs the same command as
+    `sh -c TEXT`."""
+    return sorted(item for _, data in configmap_parts(plan) for item in data)
+
+
+# A ConfigMap holds at most 1 MiB of data, and one applied client-side at most 262,144 bytes in
+# all (`LIMITS`): a spec of more stages than this splits its stages' files across
+# `part_count` ConfigMaps. Chosen so that a part of typical stages (a few hundred bytes each:
+# 276 in the benchmark spec) stays far below the client-side limit; a part that is over anyway
+# is an MLP410 error like any other file, never a file written.
+STAGES_PER_PART = 128
+
+
+def part_count(plan: Plan) -> int:
+    """1 up to `STAGES_PER_PART` stages, else the power of two that keeps the parts at most that
+    full on average. It depends on the number of stages only, never on their bytes: an edit to
+    one stage's command or env never moves another stage to another part (adding stages past
+    a power of two does, once)."""
+    count = 1
+    while len(plan.stages) > count * STAGES_PER_PART:
+        count *= 2
+    return count
+
+
+def stage_part(stage: PlanStage, parts: int) -> int:
+    """The part that holds a stage's files: a stable hash of its name (never its position), so
+    adding or editing one stage changes one part."""
+    return int(hashlib.sha256(stage.name.encode()).hexdigest(), 16) % parts
+
+
+def configmap_parts(plan: Plan) -> list[tuple[int | None, list[tuple[str, str]]]]:
+    """(part, sorted keys and texts) per ConfigMap. Part None is the pipeline's own ConfigMap:
+    the runner, the params check, the commit and, unsplit, every stage's files; with more than
+    `STAGES_PER_PART` stages each stage's files are in part `stage_part` instead, and every pod
+    mounts the parts it reads as one projected volume (`render.py`)."""
+    shared = {RUNNER_KEY: RUNNER}
     if plan.pipeline_stages and params_need_check(plan):
-        data[PARAMS_CHECK_KEY] = PARAMS_CHECK
-        data[PARAMS_KEY] = schemas_json(plan.params)
+        shared[PARAMS_CHECK_KEY] = PARAMS_CHECK
+        shared[PARAMS_KEY] = schemas_json(plan.params)
     if plan.git_sha:
-        data[GIT_SHA_KEY] = plan.git_sha
+        shared[GIT_SHA_KEY] = plan.git_sha
+    count = part_count(plan)
+    parts: dict[int | None, dict[str, str]] = {None: shared}
+    parts.update((index, {}) for index in range(count) if count > 1)
     for stage in plan.stages:
+        data = parts[stage_part(stage, count) if count > 1 else None]
         data[command_key(stage)] = stage.run if stage.run is not None else NOTHING_TO_RUN
         data[env_key(stage)] = env_file(plan, stage, with_param_defaults=stage.scheduled)
-    return sorted(data.items())
+    return [(index, sorted(data.items())) for index, data in parts.items()]
