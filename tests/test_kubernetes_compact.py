@@ -175,7 +175,8 @@ def test_many_stages_split_their_files_by_a_stable_hash_of_the_name() -> None:
         part = configmaps[f"bench-run-{scripts.stage_part(stage, parts)}"]
         assert scripts.command_key(stage) in part and scripts.env_key(stage) in part
     # together, exactly the one ConfigMap's data
-    assert sorted(i for cm in configmaps.values() for i in cm.items()) == scripts.configmap_data(plan)
+    together = sorted(item for cm in configmaps.values() for item in cm.items())
+    assert together == scripts.configmap_data(plan)
     (drift,) = plan.scheduled_stages
     cronjob = yaml.safe_load(files[f"cronjob-{drift.dns}.yaml"])
     volumes = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["volumes"]
@@ -220,9 +221,11 @@ def test_spec_text_cannot_claim_server_side_apply() -> None:
 
 
 def test_the_client_side_advice_names_the_setting() -> None:
-    (client, whole) = LIMITS
+    (client, whole, template) = LIMITS
     assert "targets.kubernetes.apply: server-side" in client.advice
-    assert (client.maximum, whole.maximum) == (262_144, 1_048_576)
+    assert (client.maximum, whole.maximum, template.maximum) == (262_144, 1_048_576, 524_288)
+    assert template.applies("k8s/staging/workflowtemplate.yaml")
+    assert not template.applies("k8s/staging/configmap.yaml")
 
 
 @pytest.mark.slow  # two 2,000-stage builds
@@ -237,4 +240,4 @@ def test_two_thousand_stages_fit_server_side_and_only_there() -> None:
     server = build({"apply": "server-side"})
     assert not server.excesses
     sizes = {p: len(t.encode()) for part in server.parts for p, t in part.files.items()}
-    assert max(sizes.values()) <= 1_048_576
+    assert max(sizes.values()) <= 524_288

@@ -147,6 +147,18 @@ LIMITS: tuple[Limit, ...] = (
               "(argo-workflows.readthedocs.io/en/latest/offloading-large-workflows)",
               "split the pipeline into several specs (each its own WorkflowTemplate)",
               pattern=r"\.yaml$"),
+    # An object the API server stores is not yet a pipeline that runs: every Workflow keeps a
+    # copy of its template's spec in its own status, so a template near 1 MiB would be applied
+    # and then fail every run. Half of Argo's budget for the template, half for the run.
+    FileLimit("a WorkflowTemplate, which every run copies", 524_288, "bytes",
+              "each Workflow stores its WorkflowTemplate's spec (status."
+              "storedWorkflowTemplateSpec) beside its node status, and Argo fails a Workflow "
+              "over MAX_WORKFLOW_SIZE, 1 MiB by default, once its node status is compressed "
+              "('workflow is longer than maximum allowed size'); half of it is left to the run",
+              "split the pipeline into several specs; at thousands of tasks, enable Argo's node "
+              "status offloading too (argo-workflows.readthedocs.io/en/latest/"
+              "offloading-large-workflows)",
+              pattern=r"(^|/)workflowtemplate\.yaml$"),
 )
 
 

@@ -29,12 +29,16 @@ check's container (which must not get the wrapper, the working directory or the 
 and a strategic merge cannot take them away); the shapes already make a template's bytes a
 matter of a few templates per pipeline. The objects' size limits are `LIMITS`: with
 `targets.kubernetes.apply: server-side` every object carries Argo CD's
-`ServerSideApply=true` sync option and only the 1 MiB object limit applies, not the 262,144
-bytes of client-side apply's annotation. A pipeline whose WorkflowTemplate is over 1 MiB (some
-5,000 benchmark stages) is refused by lint; it is not split across WorkflowTemplates, which
-would coarsen the DAG's edges to whole chunks. At thousands of tasks, the running Workflow's
-own status grows with every node: Argo compresses it, and past its limit needs node status
-offloading (argo-workflows.readthedocs.io/en/latest/offloading-large-workflows).
+`ServerSideApply=true` sync option and the 1 MiB object limit applies instead of the 262,144
+bytes of client-side apply's annotation; the WorkflowTemplate keeps to 512 KiB, since every
+run's Workflow holds a copy of its spec and must stay under Argo's 1 MiB with its node status.
+A larger pipeline (over some 2,500 benchmark stages server-side: the 10,000-stage one) is
+refused by lint. It is not split across WorkflowTemplates: a parent DAG of `templateRef` chunks
+would coarsen the edges between chunks to whole chunks, an approval's answer would have to cross
+chunks as DAG outputs, a stage added early would move every chunk boundary after it, and each
+run stores every chunk's templates too (`status.storedTemplates`), so the run's own 1 MiB would
+still bind; a pipeline that large needs splitting into specs and node status offloading
+(argo-workflows.readthedocs.io/en/latest/offloading-large-workflows).
 
 Approval (an environment's `approval: true`): before each deploy stage, a task
 `approve-<stage>` suspends the workflow for at most `approval_timeout` (default 24h). Its answer
