@@ -15,7 +15,7 @@ from benchmarks import generate
 from compiler import pipeline
 from compiler.plan import Plan
 from compiler.targets import TARGETS
-from compiler.targets.kubernetes import LIMITS, SERVER_SIDE_LINE, client_side_bytes, scripts
+from compiler.targets.kubernetes import LIMITS, SERVER_SIDE_LINE, client_side_bytes, names, scripts
 
 TARGET = TARGETS["kubernetes"]
 SHAPE = re.compile(r"^[a-z]+-[0-9a-f]{10}$")
@@ -79,7 +79,7 @@ def _mounted(volumes: list[dict[str, Any]]) -> list[str]:
 # ------------------------------------------------------------------ one template per shape
 
 
-@pytest.mark.parametrize("n", [50, scripts.STAGES_PER_PART + 13])
+@pytest.mark.parametrize("n", [50, names.STAGES_PER_PART + 13])
 def test_every_stage_runs_its_own_files_through_a_shared_template(n: int) -> None:
     plan = _plan(_bench(n))
     files = _files(plan)
@@ -156,14 +156,14 @@ def test_an_edit_to_one_stage_s_shape_changes_only_its_task_and_adds_its_templat
 
 
 def test_few_stages_keep_one_configmap() -> None:
-    files = _files(_plan(_bench(scripts.STAGES_PER_PART)))
+    files = _files(_plan(_bench(names.STAGES_PER_PART)))
     assert [n for n in files if n.startswith("configmap")] == ["configmap.yaml"]
     assert "configMap" in [v for v in _workflow(files)["spec"]["volumes"] if v["name"] == "run"][0]
 
 
 def test_many_stages_split_their_files_by_a_stable_hash_of_the_name() -> None:
-    plan = _plan(_bench(2 * scripts.STAGES_PER_PART + 1))
-    parts = scripts.part_count(plan)
+    plan = _plan(_bench(2 * names.STAGES_PER_PART + 1))
+    parts = names.part_count(plan)
     assert parts == 4
     files = _files(plan)
     configmaps = _configmaps(files)
@@ -172,7 +172,7 @@ def test_many_stages_split_their_files_by_a_stable_hash_of_the_name() -> None:
     assert scripts.RUNNER_KEY in main  # and the shared keys, but no stage's files
     assert not [k for k in main if k.endswith((".sh", ".env")) and not k.startswith("_")]
     for stage in plan.stages:
-        part = configmaps[f"bench-run-{scripts.stage_part(stage, parts)}"]
+        part = configmaps[f"bench-run-{names.stage_part(stage, parts)}"]
         assert scripts.command_key(stage) in part and scripts.env_key(stage) in part
     # together, exactly the one ConfigMap's data
     together = sorted(item for cm in configmaps.values() for item in cm.items())
@@ -180,13 +180,13 @@ def test_many_stages_split_their_files_by_a_stable_hash_of_the_name() -> None:
     (drift,) = plan.scheduled_stages
     cronjob = yaml.safe_load(files[f"cronjob-{drift.dns}.yaml"])
     volumes = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["volumes"]
-    assert _mounted(volumes) == ["bench-run", f"bench-run-{scripts.stage_part(drift, parts)}"]
+    assert _mounted(volumes) == ["bench-run", f"bench-run-{names.stage_part(drift, parts)}"]
     kustomization = yaml.safe_load(files["kustomization.yaml"])
     assert {f"configmap-{i}.yaml" for i in range(parts)} <= set(kustomization["resources"])
 
 
 def test_an_edit_to_one_stage_changes_one_configmap_part() -> None:
-    data = _bench(2 * scripts.STAGES_PER_PART + 1)
+    data = _bench(2 * names.STAGES_PER_PART + 1)
     before = _files(_plan(data))
     data["stages"]["report-00007"]["run"] += " --verbose"
     after = _files(_plan(data))

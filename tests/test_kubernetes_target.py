@@ -20,7 +20,7 @@ from compiler import pipeline
 from compiler.plan import Plan
 from compiler.render.runner import GATE_FAILED
 from compiler.targets import TARGETS
-from compiler.targets.kubernetes import scripts
+from compiler.targets.kubernetes import names, scripts
 from compiler.targets.kubernetes.names import short_name
 from tests import tooling
 
@@ -86,7 +86,7 @@ def _k8s_plans() -> list[tuple[str, Plan]]:
 
 # More stages than one ConfigMap part holds, applied server-side: the stages' files split
 # across ConfigMaps, mounted as one projected volume (a CronJob's too), every object annotated.
-LARGE = generate.spec(scripts.STAGES_PER_PART + 13)
+LARGE = generate.spec(names.STAGES_PER_PART + 13)
 LARGE["targets"] = {"kubernetes": {"apply": "server-side", "service_account": "runner"}}
 LARGE_SPEC = generate.dump(LARGE)
 

@@ -5,7 +5,7 @@ Files, under `<targets.kubernetes.path>/<environment or "default">/`, one per re
 | file | kind |
 |---|---|
 | `configmap.yaml` | ConfigMap `<pipeline>-run`: every stage's command and env file, the stage runner, the params check and schemas (when needed), the commit (`--ref`) |
-| `configmap-<part>.yaml` | with more than `scripts.STAGES_PER_PART` stages, ConfigMap `<pipeline>-run-<part>`: the files of the stages whose name hashes to it (`scripts.configmap_parts`), no longer in `configmap.yaml` |
+| `configmap-<part>.yaml` | with more than `names.STAGES_PER_PART` stages, ConfigMap `<pipeline>-run-<part>`: the files of the stages whose name hashes to it (`scripts.configmap_parts`), no longer in `configmap.yaml` |
 | `workflowtemplate.yaml` | Argo WorkflowTemplate `<pipeline>`: the DAG of pipeline stages, one step template per stage shape |
 | `cronworkflow.yaml` | Argo CronWorkflow `<pipeline>` (only with `triggers.schedule`) |
 | `cronjob-<stage>.yaml` | CronJob per stage with its own `schedule` |
@@ -391,8 +391,8 @@ def _configmaps(plan: Plan) -> list[tuple[str, str, dict[str, Any]]]:
 def _run_sources(plan: Plan, stages: Sequence[PlanStage]) -> list[str]:
     """The ConfigMaps that a pod running these stages mounts at `RUN_DIR`: the pipeline's, and
     the parts that hold their files (one projected volume: the keys never clash)."""
-    parts = scripts.part_count(plan)
-    used = sorted({scripts.stage_part(s, parts) for s in stages}) if parts > 1 else []
+    parts = names.part_count(plan)
+    used = sorted({names.stage_part(s, parts) for s in stages}) if parts > 1 else []
     return [configmap_name(plan)] + [configmap_name(plan, part) for part in used]
 
 

@@ -20,7 +20,6 @@ tags (from `MLOPS_RUN_ID` and `MLOPS_GIT_SHA`, set in the manifest) and checks t
 
 from __future__ import annotations
 
-import hashlib
 
 from compiler.envvars import Engine, EnvVar, Piece, Secret
 from compiler.plan import Plan, PlanStage
@@ -28,6 +27,7 @@ from compiler.render.encode import shell_word
 from compiler.render.params_check import PARAMS_CHECK, needs_check, schemas_json
 from compiler.render.runner import RUNNER, control_env
 from compiler.spec.values import Ref
+from compiler.targets.kubernetes.names import part_count, stage_part
 
 RUN_DIR = "/mlops/run"            # the ConfigMap, mounted read-only
 WORKSPACE_DIR = "/workspace"      # the working directory of every stage
@@ -116,31 +116,6 @@ def configmap_data(plan: Plan) -> list[tuple[str, str]]:
     Commands are kept byte for byte: the runner's `sh FILE` runs the same command as
     `sh -c TEXT`."""
     return sorted(item for _, data in configmap_parts(plan) for item in data)
-
-
-# A ConfigMap holds at most 1 MiB of data, and one applied client-side at most 262,144 bytes in
-# all (`LIMITS`): a spec of more stages than this splits its stages' files across
-# `part_count` ConfigMaps. Chosen so that a part of typical stages (a few hundred bytes each:
-# 276 in the benchmark spec) stays far below the client-side limit; a part that is over anyway
-# is an MLP410 error like any other file, never a file written.
-STAGES_PER_PART = 128
-
-
-def part_count(plan: Plan) -> int:
-    """1 up to `STAGES_PER_PART` stages, else the power of two that keeps the parts at most that
-    full on average. It depends on the number of stages only, never on their bytes: an edit to
-    one stage's command or env never moves another stage to another part (adding stages past
-    a power of two does, once)."""
-    count = 1
-    while len(plan.stages) > count * STAGES_PER_PART:
-        count *= 2
-    return count
-
-
-def stage_part(stage: PlanStage, parts: int) -> int:
-    """The part that holds a stage's files: a stable hash of its name (never its position), so
-    adding or editing one stage changes one part."""
-    return int(hashlib.sha256(stage.name.encode()).hexdigest(), 16) % parts
 
 
 def configmap_parts(plan: Plan) -> list[tuple[int | None, list[tuple[str, str]]]]:
