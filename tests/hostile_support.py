@@ -212,7 +212,7 @@ GITHUB_EXPRESSION = re.compile(
     r"|runner\.[a-z_]+|inputs\.[a-z_]+) \}\}")
 # The only `{{...}}` the Kubernetes target writes into Argo documents.
 ARGO_EXPRESSION = re.compile(
-    r"\{\{(?:workflow\.parameters\.[a-z][a-z0-9_-]*|inputs\.parameters\.combination|item"
+    r"\{\{(?:workflow\.parameters\.[a-z][a-z0-9_-]*|inputs\.parameters\.(?:combination|stage)|item"
     r"|tasks\.[a-z0-9][a-z0-9-]*\.outputs\.parameters\.approve)\}\}")
 # `$(` that the kubelet would expand: one not preceded by an odd number of `$`.
 KUBELET_EXPANSION = re.compile(r"(?<!\$)(?:\$\$)*\$\(")

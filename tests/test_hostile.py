@@ -208,8 +208,9 @@ def test_run_time_param_values_reach_the_pod_through_the_downward_api() -> None:
         (lr,) = [e for e in step["container"]["env"] if e["name"] == "MLOPS_PARAM_LR"]
         assert lr == {"name": "MLOPS_PARAM_LR", "valueFrom": {"fieldRef": {
             "fieldPath": "metadata.annotations['mlops.dev/param-lr']"}}}
+        # only the compiler's own: a matrix index and a stage's name, from the task's arguments
         assert all("{{" not in e.get("value", "") for e in step["container"]["env"]
-                   if e["name"] != scripts.COMBINATION_VAR)
+                   if e["name"] not in (scripts.COMBINATION_VAR, scripts.STAGE_VAR))
 
 
 # ---------------------------------------------------------------- Airflow, for real

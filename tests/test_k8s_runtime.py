@@ -439,7 +439,7 @@ def test_the_params_check_runs_first_exactly_when_argo_would_not_check() -> None
         container = step["container"]
         assert container["image"] == IMAGE  # the first stage's: it has python3, for the gate
         assert container["securityContext"] == \
-            _template(files, "run-ingest")["container"]["securityContext"]
+            _template(files, dag["ingest"]["template"])["container"]["securityContext"]
         data = files["k8s/production/configmap.yaml"]["data"]
         assert data[scripts.PARAMS_CHECK_KEY].startswith("import json")
 
@@ -448,7 +448,9 @@ def test_a_stage_named_like_the_check_keeps_its_name() -> None:
     spec = _with_params(CHECKED)
     spec["stages"]["mlops-check-params"] = {"run": "true", "needs": ["ingest"]}
     dag = _dag(_files(spec))
-    assert dag["mlops-check-params"]["template"] == "run-mlops-check-params"
+    assert dag["mlops-check-params"]["arguments"]["parameters"] == [
+        {"name": "stage", "value": "mlops-check-params"}]
+    assert dag["mlops-check-params"]["template"] != "check-params"
     assert dag["mlops-check-params-x"]["template"] == "check-params"
     assert dag["ingest"]["dependencies"] == ["mlops-check-params-x"]
 

@@ -15,11 +15,12 @@ import networkx as nx
 import pytest
 import yaml
 
+from benchmarks import generate
 from compiler import pipeline
 from compiler.plan import Plan
 from compiler.render.runner import GATE_FAILED
 from compiler.targets import TARGETS
-from compiler.targets.kubernetes import scripts
+from compiler.targets.kubernetes import names, scripts
 from compiler.targets.kubernetes.names import short_name
 from tests import tooling
 
@@ -78,7 +79,16 @@ def _k8s_plans() -> list[tuple[str, Plan]]:
              if "kubernetes" in plan.targets]
     cases += [(f"hostile/{p.environment or 'default'}", p)
               for p in _plans(HOSTILE_SPEC.encode(), "hostile.yaml", git_sha="a" * 40)]
+    cases += [(f"large/{p.environment or 'default'}", p)
+              for p in _plans(LARGE_SPEC.encode(), "large.yaml")]
     return cases
+
+
+# More stages than one ConfigMap part holds, applied server-side: the stages' files split
+# across ConfigMaps, mounted as one projected volume (a CronJob's too), every object annotated.
+LARGE = generate.spec(names.STAGES_PER_PART + 13)
+LARGE["targets"] = {"kubernetes": {"apply": "server-side", "service_account": "runner"}}
+LARGE_SPEC = generate.dump(LARGE)
 
 
 CASES = _k8s_plans()
@@ -86,7 +96,7 @@ CASE_IDS = [case for case, _ in CASES]
 
 
 def test_examples_have_kubernetes_cases() -> None:
-    assert {c.split("/")[0] for c in CASE_IDS} >= {"churn", "sweep", "hostile"}
+    assert {c.split("/")[0] for c in CASE_IDS} >= {"churn", "sweep", "hostile", "large"}
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +118,19 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def _docs(directory: Path) -> dict[str, dict[str, Any]]:
     return {p.name: yaml.safe_load(p.read_text()) for p in sorted(directory.glob("*.yaml"))
             if p.name != "kustomization.yaml"}
+
+
+def _steps_by_stage(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Stage name -> the step template its task runs (one per shape, shared), read as Argo
+    resolves it: the task's `template`, with the task's `stage` argument."""
+    templates = {t["name"]: t for t in workflow["spec"]["templates"]}
+    (dag,) = [t for t in templates.values() if "dag" in t]
+    found = {}
+    for task in dag["dag"]["tasks"]:
+        arguments = {p["name"]: p["value"] for p in task.get("arguments", {}).get("parameters", [])}
+        if "stage" in arguments:
+            found[arguments["stage"]] = templates[task["template"]]
+    return found
 
 
 def _argo(doc: dict[str, Any]) -> bool:
@@ -272,7 +295,8 @@ def test_no_spec_text_in_any_manifest_but_the_configmap() -> None:
             assert train["withItems"] == ["0", "1", "2"]
         # the only Argo expressions are the compiler's own
         text = f.content
-        for ours in ("{{workflow.parameters.lr}}", "{{inputs.parameters.combination}}", "{{item}}"):
+        for ours in ("{{workflow.parameters.lr}}", "{{inputs.parameters.combination}}", "{{item}}",
+                     "{{inputs.parameters.stage}}"):
             text = text.replace(ours, "")
         assert "{{" not in text and "$(" not in text, f.path
 
@@ -349,9 +373,9 @@ def test_a_failed_gate_is_never_retried_by_the_engine(tmp_path: Path) -> None:
     (plan,) = _plans(spec.encode(), "gated.yaml")
     rendered = {f.path.rsplit("/", 1)[-1]: f.content for f in TARGET.render(plan)}
     docs = {name: yaml.safe_load(text) for name, text in rendered.items()}
-    steps = {t["name"]: t for t in docs["workflowtemplate.yaml"]["spec"]["templates"]}
-    assert steps["run-train"]["retryStrategy"]["expression"] == f'lastRetry.exitCode != "{GATE_FAILED}"'
-    assert "expression" not in steps["run-prep"].get("retryStrategy", {})
+    steps = _steps_by_stage(docs["workflowtemplate.yaml"])
+    assert steps["train"]["retryStrategy"]["expression"] == f'lastRetry.exitCode != "{GATE_FAILED}"'
+    assert "expression" not in steps["prep"].get("retryStrategy", {})
     job = docs["cronjob-watch.yaml"]["spec"]["jobTemplate"]["spec"]
     assert job["backoffLimit"] == 2
     assert job["podFailurePolicy"]["rules"] == [{"action": "FailJob", "onExitCodes": {

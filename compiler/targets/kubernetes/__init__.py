@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from pydantic import Field
 
-from compiler.limits import FileLimit, Limit
+from compiler.limits import FileLimit, Limit, utf8_bytes
 from compiler.spec.base import Model
 from compiler.spec.types import (
     NAMESPACE_PATTERN,
@@ -70,6 +70,14 @@ class KubernetesSettings(Model):
                     "CronJobs)")
     gpu_node_selector: dict[KubeLabelKey, KubeLabelValue] = Field(default_factory=dict)
     gpu_tolerations: list[Toleration] = Field(default_factory=list)
+    apply: Literal["client-side", "server-side"] = Field(
+        "client-side",
+        description="how the files are applied, which decides the largest object they may hold: "
+                    "client-side (kubectl apply, Argo CD's default sync) keeps a copy of each "
+                    "object in an annotation of at most 262,144 bytes; server-side (kubectl "
+                    "apply --server-side, Flux; Argo CD through the ServerSideApply=true sync "
+                    "option that every object then carries) keeps none, so objects may hold up "
+                    "to 1 MiB")
     approval_timeout: ApprovalTimeout = Field(
         "24h", description="how long an Argo approval waits for a human; when it passes, the "
                            "deploy is rejected (skipped), never run")
@@ -107,12 +115,50 @@ CAPABILITIES: dict[str, Support] = {
 }
 
 
+# `apply: server-side` puts this annotation on every object (`render.py`): Argo CD then applies
+# the object server-side (its per-resource sync option), keeping no last-applied copy. It is on
+# its own line of the object's metadata, before `spec:` or `data:`; spec text cannot write that
+# line, being only ever a quoted scalar inside `spec` or `data`. (A test renders it.)
+SERVER_SIDE_ANNOTATION = ("argocd.argoproj.io/sync-options", "ServerSideApply=true")
+SERVER_SIDE_LINE = f'\n    {SERVER_SIDE_ANNOTATION[0]}: "{SERVER_SIDE_ANNOTATION[1]}"\n'
+
+
+def client_side_bytes(text: str) -> int:
+    """What client-side apply would keep in the annotation: the object (its bytes as written
+    are within a few percent of its JSON), or nothing for an object applied server-side."""
+    metadata = text.split("\nspec:", 1)[0].split("\ndata:", 1)[0] + "\n"
+    return 0 if SERVER_SIDE_LINE in metadata else utf8_bytes(text)
+
+
 LIMITS: tuple[Limit, ...] = (
-    FileLimit("one object applied with kubectl apply", 262_144, "bytes",
+    FileLimit("one object applied with client-side kubectl apply", 262_144, "bytes",
               "client-side kubectl apply (and Argo CD's default sync) stores the object in the "
-              "kubectl.kubernetes.io/last-applied-configuration annotation, at most 262,144 "
-              "bytes", "split the pipeline into several specs, or apply with "
-              "'kubectl apply --server-side'", pattern=r"\.yaml$"),
+              "kubectl.kubernetes.io/last-applied-configuration annotation, and annotations "
+              "hold at most 262,144 bytes (apimachinery's TotalAnnotationSizeLimitB; "
+              "argo-cd.readthedocs.io/en/stable/user-guide/sync-options, Server-Side Apply)",
+              "split the pipeline into several specs, or apply server-side: set "
+              "'targets.kubernetes.apply: server-side' and use 'kubectl apply --server-side' "
+              "(Argo CD and Flux need nothing more)",
+              pattern=r"\.yaml$", measure=client_side_bytes),
+    FileLimit("one Kubernetes object", 1_048_576, "bytes",
+              "etcd refuses requests over 1.5 MiB by default (etcd.io/docs/v3.5/dev-guide/"
+              "limit); a ConfigMap holds at most 1 MiB (kubernetes.io/docs/concepts/"
+              "configuration/configmap); Argo: workflows 'must be under 1MB' "
+              "(argo-workflows.readthedocs.io/en/latest/offloading-large-workflows)",
+              "split the pipeline into several specs (each its own WorkflowTemplate)",
+              pattern=r"\.yaml$"),
+    # An object the API server stores is not yet a pipeline that runs: every Workflow keeps a
+    # copy of its template's spec in its own status, so a template near 1 MiB would be applied
+    # and then fail every run. Half of Argo's budget for the template, half for the run.
+    FileLimit("a WorkflowTemplate, which every run copies", 524_288, "bytes",
+              "each Workflow stores its WorkflowTemplate's spec (status."
+              "storedWorkflowTemplateSpec) beside its node status, and Argo fails a Workflow "
+              "over MAX_WORKFLOW_SIZE, 1 MiB by default, once its node status is compressed "
+              "('workflow is longer than maximum allowed size'); half of it is left to the run",
+              "split the pipeline into several specs; at thousands of tasks, enable Argo's node "
+              "status offloading too (argo-workflows.readthedocs.io/en/latest/"
+              "offloading-large-workflows)",
+              pattern=r"(^|/)workflowtemplate\.yaml$"),
 )
 
 

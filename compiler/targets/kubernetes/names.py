@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 
 from compiler.diagnostics import quote
-from compiler.plan import Plan
+from compiler.plan import Plan, PlanStage
 from compiler.targets.base import Identifier
 
 MANAGED_BY = "mlops-compiler"
@@ -73,8 +73,36 @@ def trace_annotations(plan: Plan) -> list[tuple[str, str]]:
     return result
 
 
-def configmap_name(plan: Plan) -> str:
-    return resource_name(plan, "run")
+# The ConfigMap split (`scripts.configmap_parts`), here because it decides ConfigMap names. A
+# ConfigMap holds at most 1 MiB of data, and one applied client-side at most 262,144 bytes in
+# all (`LIMITS`): a spec of more stages than this splits its stages' files across `part_count`
+# ConfigMaps. Chosen so that a part of typical stages (a few hundred bytes each: 276 in the
+# benchmark spec) stays far below the client-side limit; a part that is over anyway is an
+# MLP410 error like any other file, never a file written.
+STAGES_PER_PART = 128
+
+
+def part_count(plan: Plan) -> int:
+    """1 up to `STAGES_PER_PART` stages, else the power of two that keeps the parts at most that
+    full on average. It depends on the number of stages only, never on their bytes: an edit to
+    one stage's command or env never moves another stage to another part (adding stages past
+    a power of two does, once)."""
+    count = 1
+    while len(plan.stages) > count * STAGES_PER_PART:
+        count *= 2
+    return count
+
+
+def stage_part(stage: PlanStage, parts: int) -> int:
+    """The part that holds a stage's files: a stable hash of its name (never its position), so
+    adding or editing one stage changes one part."""
+    return int(hashlib.sha256(stage.name.encode()).hexdigest(), 16) % parts
+
+
+def configmap_name(plan: Plan, part: int | None = None) -> str:
+    """`<pipeline>-run`, and `<pipeline>-run-<part>` for a part of a split one
+    (`scripts.configmap_parts`). Only ConfigMaps have these names: no stage's object collides."""
+    return resource_name(plan, "run" if part is None else f"run-{part}")
 
 
 def template_name(plan: Plan) -> str:
@@ -90,6 +118,8 @@ def identifiers(plans: Sequence[Plan]) -> Iterator[Identifier]:
         label = f"environment {quote(plan.environment)}" if plan.environment else "the pipeline"
         scope = f"object in namespace {plan.pod.namespace}"
         yield Identifier(scope, f"ConfigMap {configmap_name(plan)}", where, label)
+        for part in range(part_count(plan) if part_count(plan) > 1 else 0):
+            yield Identifier(scope, f"ConfigMap {configmap_name(plan, part)}", where, label)
         if plan.pipeline_stages:
             yield Identifier(scope, f"WorkflowTemplate {template_name(plan)}", where, label)
         for stage in plan.scheduled_stages:

@@ -5,7 +5,8 @@ Files, under `<targets.kubernetes.path>/<environment or "default">/`, one per re
 | file | kind |
 |---|---|
 | `configmap.yaml` | ConfigMap `<pipeline>-run`: every stage's command and env file, the stage runner, the params check and schemas (when needed), the commit (`--ref`) |
-| `workflowtemplate.yaml` | Argo WorkflowTemplate `<pipeline>`: the DAG of pipeline stages |
+| `configmap-<part>.yaml` | with more than `names.STAGES_PER_PART` stages, ConfigMap `<pipeline>-run-<part>`: the files of the stages whose name hashes to it (`scripts.configmap_parts`), no longer in `configmap.yaml` |
+| `workflowtemplate.yaml` | Argo WorkflowTemplate `<pipeline>`: the DAG of pipeline stages, one step template per stage shape |
 | `cronworkflow.yaml` | Argo CronWorkflow `<pipeline>` (only with `triggers.schedule`) |
 | `cronjob-<stage>.yaml` | CronJob per stage with its own `schedule` |
 | `deployment-<stage>.yaml`, `service-<stage>.yaml`, `networkpolicy-<stage>.yaml`, `hpa-<stage>.yaml` | per `serve` (HPA with `autoscale`); the NetworkPolicy admits ingress on the server's port only |
@@ -17,6 +18,27 @@ privilege escalation, all capabilities dropped, RuntimeDefault seccomp, `/tmp` a
 Every pod (Argo steps, the server, CronJobs) runs as `service_account` when one is set and
 pulls with `image_pull_secrets` (the workflow's `spec.imagePullSecrets`, each pod spec's own).
 See `scripts.py` for why commands and env values live in the ConfigMap.
+
+Size (issue 16): a stage's task names a step template shared by every stage of its type and
+shape, `<type>-<hash>` (`shape_template`), and passes it one argument, the stage's name, which
+becomes MLOPS_STAGE and so picks the stage's command and env file; so a task is a few lines
+(about 200 bytes) however long its pod spec. `templateDefaults` is not used: Argo merges it
+into every template, the DAG and the approval's suspend included (a default retryStrategy or
+deadline there would retry the whole DAG or end the wait for a human), and into the params
+check's container (which must not get the wrapper, the working directory or the workspace,
+and a strategic merge cannot take them away); the shapes already make a template's bytes a
+matter of a few templates per pipeline. The objects' size limits are `LIMITS`: with
+`targets.kubernetes.apply: server-side` every object carries Argo CD's
+`ServerSideApply=true` sync option and the 1 MiB object limit applies instead of the 262,144
+bytes of client-side apply's annotation; the WorkflowTemplate keeps to 512 KiB, since every
+run's Workflow holds a copy of its spec and must stay under Argo's 1 MiB with its node status.
+A larger pipeline (over some 2,500 benchmark stages server-side: the 10,000-stage one) is
+refused by lint. It is not split across WorkflowTemplates: a parent DAG of `templateRef` chunks
+would coarsen the edges between chunks to whole chunks, an approval's answer would have to cross
+chunks as DAG outputs, a stage added early would move every chunk boundary after it, and each
+run stores every chunk's templates too (`status.storedTemplates`), so the run's own 1 MiB would
+still bind; a pipeline that large needs splitting into specs and node status offloading
+(argo-workflows.readthedocs.io/en/latest/offloading-large-workflows).
 
 Approval (an environment's `approval: true`): before each deploy stage, a task
 `approve-<stage>` suspends the workflow for at most `approval_timeout` (default 24h). Its answer
@@ -56,7 +78,10 @@ their templates (which roll nothing, but land in diffs) do not change with the c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from collections.abc import Sequence
 from typing import Any, Literal, Optional
 
 from compiler.envvars import Secret
@@ -67,7 +92,7 @@ from compiler.render.templating import render as render_template
 from compiler.spec.params import env_text
 from compiler.spec.values import Ref, duration_seconds
 from compiler.targets.base import OutputFile
-from compiler.targets.kubernetes import NAME, KubernetesSettings
+from compiler.targets.kubernetes import NAME, SERVER_SIDE_ANNOTATION, KubernetesSettings
 from compiler.targets.kubernetes import names
 from compiler.targets.kubernetes.names import configmap_name, template_name
 from compiler.targets.kubernetes import scripts
@@ -94,6 +119,11 @@ CHECK_TASK = "mlops-check-params"
 CHECK_TEMPLATE = "check-params"
 CHECK_CPU, CHECK_MEMORY = "100m", "128Mi"
 CHECK_DEADLINE = 300  # seconds: the check reads a few variables
+# A stage's step template is shared by every stage of its shape (`shape_template`); what tells
+# them apart is the task's argument `stage`, the stage's name: a name the compiler validated
+# (letters, digits, `-`, `_`), the only value of ours that Argo substitutes into a step.
+STAGE_PARAMETER = "stage"
+SHAPE_DIGITS = 10
 
 Pod = Literal["step", "job", "server"]
 
@@ -125,8 +155,7 @@ def _settings(plan: Plan) -> KubernetesSettings:
 def render(plan: Plan) -> list[OutputFile]:
     settings = _settings(plan)
     directory = f"{settings.path.rstrip('/')}/{plan.environment or 'default'}"
-    files: list[tuple[str, str, dict[str, Any]]] = [
-        ("configmap.yaml", "configmap.yaml.j2", _configmap(plan))]
+    files: list[tuple[str, str, dict[str, Any]]] = _configmaps(plan)
     if plan.pipeline_stages:
         files.append(("workflowtemplate.yaml", "workflowtemplate.yaml.j2", _workflow(plan)))
         if plan.schedule:
@@ -154,9 +183,15 @@ def render(plan: Plan) -> list[OutputFile]:
 # ------------------------------------------------------------------------------ names
 
 
-def stage_template(stage: PlanStage) -> str:
-    # Prefixed, so no stage can collide with the DAG's `pipeline` or the `approve` template.
-    return f"run-{stage.dns}"
+def shape_template(stage: PlanStage, step: dict[str, Any]) -> str:
+    """The name of a stage's step template, `<type>-<10 hex digits>`: a sha256 of everything the
+    template holds for it (its `step`: image, env, resources, retries, deadline, matrix), never
+    of which stage came first. Stages of one type and shape share one template; an edit that
+    changes a stage's shape moves its task to another template and changes no other stage's
+    lines. A type is a word, so no name can be the DAG's `pipeline`, `approve` or
+    `check-params`."""
+    text = json.dumps(step, sort_keys=True, default=asdict, separators=(",", ":"))
+    return f"{stage.type}-{hashlib.sha256(text.encode()).hexdigest()[:SHAPE_DIGITS]}"
 
 
 def param_annotation(param: str) -> str:
@@ -218,8 +253,11 @@ def _check_step(plan: Plan, annotations: list[tuple[str, str]]) -> dict[str, Any
 
 
 def _meta(plan: Plan, name: str, component: str) -> dict[str, Any]:
+    annotations = names.trace_annotations(plan)
+    if _settings(plan).apply == "server-side":
+        annotations.append(SERVER_SIDE_ANNOTATION)
     return {"name": name, "namespace": plan.pod.namespace,
-            "labels": names.labels(plan, component), "annotations": names.trace_annotations(plan)}
+            "labels": names.labels(plan, component), "annotations": annotations}
 
 
 def _common(plan: Plan) -> dict[str, Any]:
@@ -270,6 +308,9 @@ def _pod_env(plan: Plan, stage: PlanStage, pod: Pod) -> list[PodEnv]:
                 builtins.append(PodEnv(var.name, field=ARGO_RUN_ID))
             elif pod == "job":
                 builtins.append(PodEnv(var.name, field=JOB_RUN_ID))
+        elif var.name == scripts.STAGE_VAR and pod == "step":
+            # One template per shape, not per stage: the task says which stage it runs.
+            builtins.append(PodEnv(var.name, value=f"{{{{inputs.parameters.{STAGE_PARAMETER}}}}}"))
         elif var.origin == "builtin":
             if var.text is not None:
                 builtins.append(PodEnv(var.name, value=_k8s_literal(var.text)))
@@ -339,9 +380,20 @@ def _server_text(pieces: tuple[Any, ...], defaults: dict[str, str]) -> Optional[
     return text
 
 
-def _configmap(plan: Plan) -> dict[str, Any]:
-    return {"meta": _meta(plan, configmap_name(plan), "pipeline"),
-            "data": scripts.configmap_data(plan)}
+def _configmaps(plan: Plan) -> list[tuple[str, str, dict[str, Any]]]:
+    """`configmap.yaml`, and `configmap-<part>.yaml` per part when the stages' files are split
+    (`scripts.configmap_parts`)."""
+    return [("configmap.yaml" if part is None else f"configmap-{part}.yaml", "configmap.yaml.j2",
+             {"meta": _meta(plan, configmap_name(plan, part), "pipeline"), "data": data})
+            for part, data in scripts.configmap_parts(plan)]
+
+
+def _run_sources(plan: Plan, stages: Sequence[PlanStage]) -> list[str]:
+    """The ConfigMaps that a pod running these stages mounts at `RUN_DIR`: the pipeline's, and
+    the parts that hold their files (one projected volume: the keys never clash)."""
+    parts = names.part_count(plan)
+    used = sorted({names.stage_part(s, parts) for s in stages}) if parts > 1 else []
+    return [configmap_name(plan)] + [configmap_name(plan, part) for part in used]
 
 
 def _workflow(plan: Plan) -> dict[str, Any]:
@@ -354,6 +406,7 @@ def _workflow(plan: Plan) -> dict[str, Any]:
                          for p in plan.params]
     tasks: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
+    shapes: dict[str, dict[str, Any]] = {}  # template name -> its step (`shape_template`)
     # stage -> the approve tasks it waits for: its own (a deploy) and those of every deploy
     # above it, so that nothing downstream of a rejected deploy runs either (a skipped task
     # counts as done for `dependencies`). Stages are in topological order.
@@ -361,7 +414,7 @@ def _workflow(plan: Plan) -> dict[str, Any]:
     check = check_task(plan)
     if check is not None:
         tasks.append({"name": check, "template": CHECK_TEMPLATE, "dependencies": [],
-                      "with_items": None, "when": None})
+                      "with_items": None, "when": None, "stage": None})
         steps.append(_check_step(plan, param_annotations))
     for stage in stages:
         # A stage with no upstream waits for the params check: a refused run starts nothing.
@@ -371,17 +424,14 @@ def _workflow(plan: Plan) -> dict[str, Any]:
             # Unconditional: a `when` reading a skipped task's output would never resolve.
             approve = approval_task(plan, stage)
             tasks.append({"name": approve, "template": APPROVE_TEMPLATE,
-                          "dependencies": dependencies, "with_items": None, "when": None})
+                          "dependencies": dependencies, "with_items": None, "when": None,
+                          "stage": None})
             dependencies = [approve]
             guard.append(approve)
         guards[stage.name] = tuple(dict.fromkeys(guard))
         combos = stage.combinations
-        tasks.append({"name": stage.dns, "template": stage_template(stage),
-                      "dependencies": dependencies,
-                      "with_items": [str(c.index) for c in combos] if combos else None,
-                      "when": approved(guards[stage.name])})
-        steps.append({
-            "template": stage_template(stage), "matrix": bool(combos), "check": False,
+        step = {
+            "matrix": bool(combos), "check": False,
             "image": _image(stage), "env": _pod_env(plan, stage, "step"),
             "annotations": param_annotations,
             "cpu": stage.resources.cpu, "memory": stage.resources.memory,
@@ -389,7 +439,15 @@ def _workflow(plan: Plan) -> dict[str, Any]:
             "retry_delay": f"{stage.policy.retry_delay}s" if stage.policy.retry_delay else None,
             "retry_when": NOT_A_FAILED_GATE if stage.gate is not None else None,
             "timeout": stage.policy.timeout,
-        })
+        }
+        template = shape_template(stage, step)
+        assert shapes.setdefault(template, step) == step, f"two shapes named {template}"
+        tasks.append({"name": stage.dns, "template": template, "stage": stage.name,
+                      "dependencies": dependencies,
+                      "with_items": [str(c.index) for c in combos] if combos else None,
+                      "when": approved(guards[stage.name])})
+    # By name: where a template sits does not depend on which stage uses it first.
+    steps += [{"template": name, **shapes[name]} for name in sorted(shapes)]
     return {
         **_common(plan),
         "meta": _meta(plan, template_name(plan), "pipeline"),
@@ -398,6 +456,8 @@ def _workflow(plan: Plan) -> dict[str, Any]:
                     "enum": [env_text(v) for v in p.schema.get("enum", ())],
                     "description": p.schema.get("description")} for p in plan.params],
         "workspace": settings.workspace,
+        "run_sources": _run_sources(plan, stages),
+        "stage_parameter": STAGE_PARAMETER,
         "tasks": tasks,
         "steps": steps,
         "approvals": any(t["template"] == APPROVE_TEMPLATE for t in tasks),
@@ -416,6 +476,7 @@ def _cronjob(plan: Plan, stage: PlanStage) -> dict[str, Any]:
     return {
         **_common(plan),
         "meta": _meta(plan, names.resource_name(plan, stage.dns, names.CRONJOB_LIMIT), stage.dns),
+        "run_sources": _run_sources(plan, [stage]),
         "schedule": stage.schedule, "image": _image(stage),
         "env": _pod_env(plan, stage, "job"),
         "cpu": stage.resources.cpu, "memory": stage.resources.memory,

@@ -20,12 +20,14 @@ tags (from `MLOPS_RUN_ID` and `MLOPS_GIT_SHA`, set in the manifest) and checks t
 
 from __future__ import annotations
 
+
 from compiler.envvars import Engine, EnvVar, Piece, Secret
 from compiler.plan import Plan, PlanStage
 from compiler.render.encode import shell_word
 from compiler.render.params_check import PARAMS_CHECK, needs_check, schemas_json
 from compiler.render.runner import RUNNER, control_env
 from compiler.spec.values import Ref
+from compiler.targets.kubernetes.names import part_count, stage_part
 
 RUN_DIR = "/mlops/run"            # the ConfigMap, mounted read-only
 WORKSPACE_DIR = "/workspace"      # the working directory of every stage
@@ -35,6 +37,7 @@ RUNNER_KEY = "_runner.sh"       # stage keys start with a letter: no stage has t
 GIT_SHA_KEY = "commit"
 GIT_SHA_VAR = "MLOPS_GIT_SHA"
 RUN_ID_VAR = "MLOPS_RUN_ID"
+STAGE_VAR = "MLOPS_STAGE"      # the wrapper reads the stage's files by it
 COMBINATION_VAR = "MLOPS_COMBINATION"  # not MLOPS_MATRIX_*: an axis may be called anything
 # The params check (`compiler.render.params_check`): the fixed script and the schemas it reads
 # as `MLOPS_PARAMS`. Like the runner's, these keys start with `_`, which no stage key does.
@@ -109,15 +112,28 @@ def params_need_check(plan: Plan) -> bool:
 
 
 def configmap_data(plan: Plan) -> list[tuple[str, str]]:
-    """ConfigMap keys and texts, sorted by key. Commands are kept byte for byte: the runner's
-    `sh FILE` runs the same command as `sh -c TEXT`."""
-    data = {RUNNER_KEY: RUNNER}
+    """Every ConfigMap key and text, sorted by key (the parts of `configmap_parts` together).
+    Commands are kept byte for byte: the runner's `sh FILE` runs the same command as
+    `sh -c TEXT`."""
+    return sorted(item for _, data in configmap_parts(plan) for item in data)
+
+
+def configmap_parts(plan: Plan) -> list[tuple[int | None, list[tuple[str, str]]]]:
+    """(part, sorted keys and texts) per ConfigMap. Part None is the pipeline's own ConfigMap:
+    the runner, the params check, the commit and, unsplit, every stage's files; with more than
+    `STAGES_PER_PART` stages each stage's files are in part `stage_part` instead, and every pod
+    mounts the parts it reads as one projected volume (`render.py`)."""
+    shared = {RUNNER_KEY: RUNNER}
     if plan.pipeline_stages and params_need_check(plan):
-        data[PARAMS_CHECK_KEY] = PARAMS_CHECK
-        data[PARAMS_KEY] = schemas_json(plan.params)
+        shared[PARAMS_CHECK_KEY] = PARAMS_CHECK
+        shared[PARAMS_KEY] = schemas_json(plan.params)
     if plan.git_sha:
-        data[GIT_SHA_KEY] = plan.git_sha
+        shared[GIT_SHA_KEY] = plan.git_sha
+    count = part_count(plan)
+    parts: dict[int | None, dict[str, str]] = {None: shared}
+    parts.update((index, {}) for index in range(count) if count > 1)
     for stage in plan.stages:
+        data = parts[stage_part(stage, count) if count > 1 else None]
         data[command_key(stage)] = stage.run if stage.run is not None else NOTHING_TO_RUN
         data[env_key(stage)] = env_file(plan, stage, with_param_defaults=stage.scheduled)
-    return sorted(data.items())
+    return [(index, sorted(data.items())) for index, data in parts.items()]
