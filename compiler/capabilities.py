@@ -9,6 +9,7 @@ targets`, and printed in the README.
 
 from __future__ import annotations
 
+from compiler.limits import SUPPORTED_STAGES
 from compiler.targets import TARGETS
 
 # Feature -> what it is, in the order `mlops targets` shows them. Keys are what MLP401 names.
@@ -60,10 +61,21 @@ def _limit_rows() -> list[tuple[str, str, str]]:
             for name, t in TARGETS.items() for limit in t.limits]
 
 
+def _held(holds: int) -> str:
+    """How much of the benchmark spec a target holds (`Target.holds`), in words."""
+    if holds >= SUPPORTED_STAGES:
+        return f"{SUPPORTED_STAGES:,} stages, the most a spec may have (no declared engine limit reached)"
+    return f"{holds:,} stages"
+
+
 def limits_markdown() -> str:
     """The engine limits as Markdown: `mlops targets --format markdown` and the README."""
     lines = ["| target | limit | why |", "|---|---|---|"]
     lines += [f"| {name} | {what} | {source} |" for name, what, source in _limit_rows()]
+    lines += ["", "The largest benchmark spec (`benchmarks/generate.py`, default settings) each "
+              "target's files hold, measured by `benchmarks/largest.py`:", "",
+              "| target | largest spec that fits |", "|---|---|"]
+    lines += [f"| {name} | {_held(t.holds)} |" for name, t in TARGETS.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -72,4 +84,7 @@ def limits_text() -> str:
     lines = ["engine limits (mlops build writes nothing over them: MLP410, MLP411)"]
     lines += [f"  {name:{width}} {what}\n  {'':{width}} ({source})"
               for name, what, source in _limit_rows()]
+    lines += ["", "largest benchmark spec that fits (benchmarks/generate.py, default settings; "
+              "measured by benchmarks/largest.py)"]
+    lines += [f"  {name:{width}} {_held(t.holds)}" for name, t in TARGETS.items()]
     return "\n".join(lines) + "\n"

@@ -26,6 +26,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from compiler.source import Locator
 
 
+# The largest spec SPEC.md promises to lint and build (section 2): 10,000 stages.
+SUPPORTED_STAGES = 10_000
+
+
 def utf8_bytes(text: str) -> int:
     return len(text.encode("utf-8"))
 

@@ -109,6 +109,13 @@ class Target(Protocol):
         """The engine's documented limits on the files this target writes."""
 
     @property
+    def holds(self) -> int:
+        """The most stages of the benchmark spec (`benchmarks/generate.py`, default settings)
+        whose files stay within `limits`: measured by `benchmarks/largest.py`, shown by
+        `mlops targets`, and kept true by tests/test_limits.py (that many build, one block of
+        five more is refused). `compiler.limits.SUPPORTED_STAGES` when no limit is reached."""
+
+    @property
     def file_pattern(self) -> str:
         """A regex matching its default output paths (the pre-commit hook's `files:`)."""
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from pydantic import Field
 
+from compiler.limits import SUPPORTED_STAGES
 from compiler.spec.base import Model
 from compiler.spec.types import ApprovalTimeout, KubeLabel, RelPath
 from compiler.targets.base import (
@@ -85,6 +86,7 @@ class AirflowTarget:
     anchor: Anchor = "output"
     capabilities = CAPABILITIES
     limits: Sequence[Any] = ()
+    holds = SUPPORTED_STAGES  # stages of the benchmark spec (`Target.holds`)
     file_pattern = r"(^|/)mlops_[^/]*\.py$"
 
     def roots(self, settings: Any) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 from pydantic import Field, StringConstraints
 
+from compiler.limits import SUPPORTED_STAGES
 from compiler.spec.base import Model
 from compiler.spec.types import Name
 from compiler.targets.base import (
@@ -79,6 +80,7 @@ class DvcTarget:
     anchor: Anchor = "output"
     capabilities = CAPABILITIES
     limits: Sequence[Any] = ()
+    holds = SUPPORTED_STAGES  # stages of the benchmark spec (`Target.holds`)
     file_pattern = r"(^|/)mlops-dvc/"
 
     def roots(self, settings: Any) -> tuple[str, ...]:

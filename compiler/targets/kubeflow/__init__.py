@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from pydantic import Field
 
+from compiler.limits import SUPPORTED_STAGES
 from compiler.spec.base import Model
 from compiler.spec.types import KubeSubdomain, Quantity, RelPath
 from compiler.targets.base import (
@@ -96,6 +97,7 @@ class KubeflowTarget:
     anchor: Anchor = "output"
     capabilities = CAPABILITIES
     limits: Sequence[Any] = ()
+    holds = SUPPORTED_STAGES  # stages of the benchmark spec (`Target.holds`)
     file_pattern = r"(^|/)kfp/"
 
     def roots(self, settings: Any) -> tuple[str, ...]:
