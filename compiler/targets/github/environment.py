@@ -32,8 +32,9 @@ No spec string reaches a `${{ }}` (`expressions.py`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from compiler.diagnostics import quote
 from compiler.envvars import Engine, EnvVar, Secret
@@ -98,6 +99,7 @@ class Shared:
     controls: tuple[Var, ...]
     assignments: Var | None       # MLOPS_ENV
     names: frozenset[str]         # the variables MLOPS_ENV sets
+    base: Mapping[str, EnvVar] = field(compare=False)   # `defaults`' variables by name
 
 
 def shared(plan: Plan) -> Shared:
@@ -119,13 +121,14 @@ def shared(plan: Plan) -> Shared:
                        .items()),
         assignments=_shell_var(PIPELINE_ENV_VAR, assigned, indent=4) if assigned else None,
         names=frozenset(v.name for v in assigned),
+        base={v.name: v for v in base},
     )
 
 
 def step_env(plan: Plan, stage: PlanStage, workflow: Shared) -> tuple[Var, ...]:
     """The Run step's `env`: what differs from the workflow's, then the runner's settings."""
-    base = {v.name: v for v in plan.defaults.env}
-    missing = set(base) - {v.name for v in stage.env}
+    base = workflow.base
+    missing = base.keys() - {v.name for v in stage.env}
     assert not missing, f"a pipeline-wide variable the stage does not have: {missing}"
     # A secret with the name of a pipeline-wide variable: MLOPS_ENV would overwrite it.
     own = any(v.name in workflow.names for v in stage.env if _secret(v))
@@ -202,6 +205,7 @@ def _expr_var(name: str, expression: str) -> Var:
     return Var(name, yaml_string(expression))
 
 
+@lru_cache(maxsize=4096)  # most variables (secrets, tracking) are the same in every stage
 def _yaml(var: EnvVar) -> Encoded:
     """A variable as GitHub reads it, each piece in its own form."""
     refuse_expression(*(p for p in var.pieces if isinstance(p, str)))
