@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from compiler.diagnostics import quote
 
@@ -45,6 +45,9 @@ class FileLimit:
     advice: str                # what a user can do when a spec does not fit
     pattern: str               # regex (search) on the file's path; ".*" for every file
     measure: Callable[[str], int] = utf8_bytes  # the rendered text (header included)
+    # Whether the engine enforces it with the target's settings (None: always), e.g. the
+    # annotation limit of client-side apply does not bind files applied server-side.
+    enforced: Callable[[Any], bool] | None = field(default=None, compare=False)
 
     def applies(self, path: str) -> bool:
         return re.search(self.pattern, path) is not None
@@ -82,9 +85,12 @@ class Excess:
                 f"(by {self.size - self.limit.maximum:,}; {self.limit.source})")
 
 
-def file_excesses(target: str, limits: Iterable[Limit],
-                  files: Iterable[tuple[str, str]]) -> Iterator[Excess]:
-    file_limits = [limit for limit in limits if isinstance(limit, FileLimit)]
+def file_excesses(target: str, limits: Iterable[Limit], files: Iterable[tuple[str, str]],
+                  settings: Any = None) -> Iterator[Excess]:
+    """The files over a limit the engine enforces with the target's `settings` (None: files
+    that belong to no one plan's settings, checked against every limit)."""
+    file_limits = [limit for limit in limits if isinstance(limit, FileLimit)
+                   and (settings is None or limit.enforced is None or limit.enforced(settings))]
     for path, text in files:
         for limit in file_limits:
             if limit.applies(path):

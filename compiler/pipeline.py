@@ -152,15 +152,20 @@ def render(plans: tuple[Plan, ...], targets: tuple[str, ...], layout: Layout | s
     excesses: list[Excess] = []
     for name in targets:
         renderer = TARGETS[name]
-        before = {p for part in files.values() for p in part}
         for plan in plans:
-            for out in renderer.render(plan):
+            rendered = renderer.render(plan)
+            for out in rendered:
                 add(out.path, out.content, name, plan.environment or "default")
+            # each plan's files against the limits its settings leave in force
+            excesses += file_excesses(name, renderer.limits, (
+                (out.path, files[renderer.anchor][out.path]) for out in rendered),
+                plan.targets[name])
         if all_environments:
-            for out in renderer.repository_files(plans):
+            shared = renderer.repository_files(plans)
+            for out in shared:
                 add(out.path, out.content, name, ALL_ENVIRONMENTS)
-        excesses += file_excesses(name, renderer.limits, (
-            (p, t) for t_files in files.values() for p, t in t_files.items() if p not in before))
+            excesses += file_excesses(name, renderer.limits, (
+                (out.path, files[renderer.anchor][out.path]) for out in shared))
     environments = None if all_environments else frozenset(
         p.environment or "default" for p in plans)
     parts = []

@@ -15,7 +15,7 @@ from benchmarks import generate
 from compiler import pipeline
 from compiler.plan import Plan
 from compiler.targets import TARGETS
-from compiler.targets.kubernetes import LIMITS, SERVER_SIDE_LINE, client_side_bytes, names, scripts
+from compiler.targets.kubernetes import LIMITS, names, scripts
 
 TARGET = TARGETS["kubernetes"]
 SHAPE = re.compile(r"^[a-z]+-[0-9a-f]{10}$")
@@ -207,17 +207,17 @@ def test_server_side_apply_annotates_every_object_and_lifts_the_annotation_limit
         doc = yaml.safe_load(text)
         assert doc["metadata"]["annotations"]["argocd.argoproj.io/sync-options"] == \
             "ServerSideApply=true", name
-        assert SERVER_SIDE_LINE in text and client_side_bytes(text) == 0, name
     for name, text in _files(_plan(_bench(50))).items():  # client-side, the default
-        assert client_side_bytes(text) == len(text.encode()), name
+        assert "ServerSideApply" not in text, name
 
 
-def test_spec_text_cannot_claim_server_side_apply() -> None:
-    data = _bench(50)
-    data["stages"]["report-00003"]["run"] = f"echo '{SERVER_SIDE_LINE}'"
-    data["stages"]["report-00003"]["env"] = {"X": SERVER_SIDE_LINE}
-    for name, text in _files(_plan(data)).items():
-        assert client_side_bytes(text) == len(text.encode()), name
+def test_the_annotation_limit_binds_only_client_side_apply() -> None:
+    """Decided by the settings the files were built with, never read back from the files."""
+    client = LIMITS[0]
+    assert client.enforced is not None
+    assert client.enforced(_plan(_bench(7)).targets["kubernetes"])
+    assert not client.enforced(_plan(_bench(7, apply="server-side")).targets["kubernetes"])
+    assert all(limit.enforced is None for limit in LIMITS[1:])
 
 
 def test_the_client_side_advice_names_the_setting() -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from pydantic import Field
 
-from compiler.limits import FileLimit, Limit, utf8_bytes
+from compiler.limits import FileLimit, Limit
 from compiler.spec.base import Model
 from compiler.spec.types import (
     NAMESPACE_PATTERN,
@@ -116,18 +116,8 @@ CAPABILITIES: dict[str, Support] = {
 
 
 # `apply: server-side` puts this annotation on every object (`render.py`): Argo CD then applies
-# the object server-side (its per-resource sync option), keeping no last-applied copy. It is on
-# its own line of the object's metadata, before `spec:` or `data:`; spec text cannot write that
-# line, being only ever a quoted scalar inside `spec` or `data`. (A test renders it.)
+# the object server-side (its per-resource sync option), keeping no last-applied copy.
 SERVER_SIDE_ANNOTATION = ("argocd.argoproj.io/sync-options", "ServerSideApply=true")
-SERVER_SIDE_LINE = f'\n    {SERVER_SIDE_ANNOTATION[0]}: "{SERVER_SIDE_ANNOTATION[1]}"\n'
-
-
-def client_side_bytes(text: str) -> int:
-    """What client-side apply would keep in the annotation: the object (its bytes as written
-    are within a few percent of its JSON), or nothing for an object applied server-side."""
-    metadata = text.split("\nspec:", 1)[0].split("\ndata:", 1)[0] + "\n"
-    return 0 if SERVER_SIDE_LINE in metadata else utf8_bytes(text)
 
 
 LIMITS: tuple[Limit, ...] = (
@@ -139,7 +129,7 @@ LIMITS: tuple[Limit, ...] = (
               "split the pipeline into several specs, or apply server-side: set "
               "'targets.kubernetes.apply: server-side' and use 'kubectl apply --server-side' "
               "(Argo CD and Flux need nothing more)",
-              pattern=r"\.yaml$", measure=client_side_bytes),
+              pattern=r"\.yaml$", enforced=lambda settings: settings.apply == "client-side"),
     FileLimit("one Kubernetes object", 1_048_576, "bytes",
               "etcd refuses requests over 1.5 MiB by default (etcd.io/docs/v3.5/dev-guide/"
               "limit); a ConfigMap holds at most 1 MiB (kubernetes.io/docs/concepts/"
