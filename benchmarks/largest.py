@@ -18,6 +18,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make `benchmarks` and `compiler` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -39,11 +40,11 @@ class Fit:
     per_stage: float       # ... divided by the stages
 
 
-def spec_bytes(target: str, n: int) -> bytes:
+def spec_bytes(target: str, n: int, settings: dict[str, Any] | None = None) -> bytes:
     """The benchmark spec of `n` stages, building only `target` (without the approval
     environment where the target refuses approval)."""
     data = generate.spec(n)
-    data["targets"] = {target: {}}
+    data["targets"] = {target: dict(settings or {})}
     if target in ("kubeflow", "dvc"):
         data["environments"].pop("production")
     if target == "dvc":
@@ -51,9 +52,9 @@ def spec_bytes(target: str, n: int) -> bytes:
     return generate.dump(data).encode()
 
 
-def outcome(target: str, n: int) -> tuple[bool, int]:
+def outcome(target: str, n: int, settings: dict[str, Any] | None = None) -> tuple[bool, int]:
     """(fits, bytes of the largest file) of the `n`-stage spec on `target`."""
-    analysis = pipeline.check(spec_bytes(target, n), "mlops.yaml", lint=False)
+    analysis = pipeline.check(spec_bytes(target, n, settings), "mlops.yaml", lint=False)
     assert analysis.ok(), [d.format() for d in analysis.diagnostics][:5]
     output = pipeline.build(analysis, spec_path="mlops.yaml")
     largest = max((len(content.encode()) for part in output.parts
@@ -81,19 +82,19 @@ def pipeline_bytes_per_stage(target: str, n: int) -> float:
     return (sum(sizes) if pattern is not None else max(sizes)) / n
 
 
-def largest(target: str, ceiling: int = CEILING) -> Fit:
+def largest(target: str, ceiling: int = CEILING, settings: dict[str, Any] | None = None) -> Fit:
     """Bisection over whole blocks: the most stages (a multiple of STEP) that fit."""
-    fits, size = outcome(target, ceiling)
+    fits, size = outcome(target, ceiling, settings)
     if fits:
         return Fit(target, ceiling, False, size, size / ceiling)
     # blocks: `low` fits (checked below), `high` does not; generate.py makes 7 stages or more
     low, high = 2, ceiling // STEP
-    ok, low_size = outcome(target, low * STEP)
+    ok, low_size = outcome(target, low * STEP, settings)
     if not ok:
         return Fit(target, 0, True, 0, 0.0)
     while high - low > 1:
         mid = (low + high) // 2
-        ok, mid_size = outcome(target, mid * STEP)
+        ok, mid_size = outcome(target, mid * STEP, settings)
         if ok:
             low, low_size = mid, mid_size
         else:

@@ -260,8 +260,7 @@ def size_rows(*, quick: bool) -> list[Row]:
 
     wanted = {"github": ("<= 1,000", lambda v: v <= 1000),
               "kubernetes": ("<= 600", lambda v: v <= 600)}
-    held = {"github": (">= 400", lambda v: v >= 400),
-            "kubernetes": (">= 2,000", lambda v: v >= 2000)}
+    held = {"github": (">= 400", lambda v: v >= 400)}
     rows = []
     for name in TARGETS:
         per_stage = largest.pipeline_bytes_per_stage(name, 1000)
@@ -275,6 +274,11 @@ def size_rows(*, quick: bool) -> list[Row]:
             text = f"(no limit up to {fit.stages:,})" if check is None else text
         rows.append(Row(f"largest spec that fits, {name}", count(fit.stages), "", None, text,
                         check, unit="stages"))
+    # Argo's 2,000 stages are in objects under 1 MiB: applied server-side, which lifts the
+    # 262,144-byte annotation of client-side apply (the default, the row above).
+    fit = largest.largest("kubernetes", settings={"apply": "server-side"})
+    rows.append(Row("largest spec that fits, kubernetes server-side", count(fit.stages), "",
+                    None, ">= 2,000", lambda v: v >= 2000, unit="stages"))
     return rows
 
 
