@@ -12,8 +12,8 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compiler import lint, salvage, source, validate
 from compiler.diagnostics import Diagnostic, finalize, has_errors
