@@ -64,7 +64,8 @@ def _limit_rows() -> list[tuple[str, str, str]]:
 def _held(holds: int) -> str:
     """How much of the benchmark spec a target holds (`Target.holds`), in words."""
     if holds >= SUPPORTED_STAGES:
-        return f"{SUPPORTED_STAGES:,} stages, the most a spec may have (no declared engine limit reached)"
+        return (f"{SUPPORTED_STAGES:,} stages, the most a spec may have "
+                "(no declared engine limit reached)")
     return f"{holds:,} stages"
 
 

@@ -31,8 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
 NAME = "airflow"
 
 
-
-
 class AirflowSettings(Model):
     """`targets.airflow`: Airflow DAG files."""
 

@@ -105,13 +105,9 @@ def _env_recipe(env: tuple[EnvVar, ...], combo: Combination | None) -> dict[str,
     matrix = dict(combo.texts) if combo is not None else {}
     recipe: dict[str, Encoded] = {}
     for var in env:
-        if any(isinstance(p, Ref) and p.kind == "matrix" for p in var.pieces):
-            if var.origin == "secret" or any(isinstance(p, (Engine, Secret)) for p in var.pieces):
-                continue
-            recipe[var.name] = _pieces([matrix[p.name] if isinstance(p, Ref) and p.kind == "matrix"
-                                        else p for p in var.pieces])  # type: ignore[misc]
-            continue
-        value = _encoded(var.origin, var.pieces)
+        pieces = tuple(matrix[p.name] if isinstance(p, Ref) and p.kind == "matrix" else p
+                       for p in var.pieces)
+        value = _encoded(var.origin, pieces)
         if value is not None:
             recipe[var.name] = value
     return recipe
