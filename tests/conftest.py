@@ -51,3 +51,13 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def python_bin_dir() -> Path:
     return Path(sys.executable).parent
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``-n N`` with the default ``--dist load``: one worker per conformance engine batch."""
+    if config.getvalue("dist") != "load":
+        return None  # a --dist the user asked for
+    from tests.conformance.scheduling import EngineScheduling
+
+    return EngineScheduling(config, log)  # type: ignore[arg-type]

@@ -1,47 +1,47 @@
-"""Runs every selected (case, engine) pair once per session, all engines in parallel.
+"""Runs each engine's selected cases once per test process, the first time one is asked for.
 
-The tests of test_conformance.py only read the results: collecting them here first lets each
-engine batch its cases (one Airflow process for all of them, act in threads), which is what
-keeps the whole suite within minutes.
+The tests of test_conformance.py only read the results: running an engine's cases together
+lets it batch them (one Airflow process for all of them, act in threads). Under ``pytest -n N``
+each engine's tests go to one worker (scheduling.py), so the workers share the engines between
+them instead of each running every batch.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from tests.conformance.capability import skip_reason
 from tests.conformance.engines import ENGINES
-from tests.conformance.suite import Results, cases, run_pairs
+from tests.conformance.suite import Batches, Results, cases
 
-RUN_TEST = "test_case_on_engine"
+RUN_TEST = "test_case_on_engine"  # scheduling.py finds these tests by the same name
 _RESULTS: list[Results] = []
 
 
-def selected_pairs(items: list[pytest.Item]) -> list[tuple[str, str]]:
-    """The (case, engine) pairs the session will run: selected and not capability-skipped."""
+def selected_pairs(items: list[pytest.Item], engine_name: str) -> list[tuple[str, str]]:
+    """``engine_name``'s pairs the session will run: selected and not capability-skipped."""
     pairs = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         if getattr(item, "originalname", None) != RUN_TEST or callspec is None:
             continue
-        case_name, engine_name = callspec.params["case_name"], callspec.params["engine_name"]
-        if skip_reason(cases()[case_name], ENGINES[engine_name]) is None:
-            pairs.append((case_name, engine_name))
+        case_name, engine = callspec.params["case_name"], callspec.params["engine_name"]
+        if engine == engine_name and skip_reason(cases()[case_name], ENGINES[engine]) is None:
+            pairs.append((case_name, engine))
     return pairs
 
 
 @pytest.fixture(scope="session")
 def conformance_results(request: pytest.FixtureRequest,
-                        tmp_path_factory: pytest.TempPathFactory) -> Results:
-    root: Path = tmp_path_factory.mktemp("conformance")
-    results = run_pairs(selected_pairs(request.session.items), root)
-    _RESULTS.append(results)
-    return results
+                        tmp_path_factory: pytest.TempPathFactory) -> Batches:
+    items = request.session.items
+    return Batches(lambda engine: selected_pairs(items, engine),
+                   tmp_path_factory.mktemp("conformance"), _RESULTS.append)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for results in _RESULTS:
-        timing = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in sorted(results.seconds.items()))
-        terminalreporter.write_line(f"conformance: engine batches ran in parallel: {timing}")
+    # Only printed without xdist: a worker's terminal summary is not shown.
+    timing = ", ".join(f"{name} {seconds:.0f}s" for results in _RESULTS
+                       for name, seconds in sorted(results.seconds.items()))
+    if timing:
+        terminalreporter.write_line(f"conformance: engine batches: {timing}")

@@ -1,15 +1,15 @@
-"""The suite: every case, and running a set of (case, engine) pairs with engines in parallel.
+"""The suite: every case, and running a set of (case, engine) pairs, each engine's in one batch.
 
 Each engine gets all of its cases in one `Engine.run` call (Airflow batches them in one
-process, act runs them in threads), and the engines run at the same time, so the suite takes
-about as long as its slowest engine.
+process, act runs them in threads). `Batches` runs an engine's batch the first time one of its
+results is asked for, so a test process only runs the engines whose tests it was given.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,3 +84,19 @@ def run_pairs(pairs: Sequence[tuple[str, str]], root: Path) -> Results:
     with ThreadPoolExecutor(max_workers=max(1, len(batches))) as pool:
         list(pool.map(run_engine, batches))
     return Results(runs, seconds)
+
+
+class Batches:
+    """Each engine's batch of pairs (``pairs_of(engine)``), run on the first ``get`` for it."""
+
+    def __init__(self, pairs_of: Callable[[str], Sequence[tuple[str, str]]], root: Path,
+                 ran: Callable[[Results], object]) -> None:
+        self._pairs_of, self._root, self._ran = pairs_of, root, ran
+        self._by_engine: dict[str, Results] = {}
+
+    def get(self, case: str, engine: str) -> Run:
+        if engine not in self._by_engine:
+            results = run_pairs(self._pairs_of(engine), self._root)
+            self._by_engine[engine] = results
+            self._ran(results)
+        return self._by_engine[engine].get(case, engine)

@@ -12,7 +12,7 @@ from tests.conformance.capability import skip_reason
 from tests.conformance.check import Mismatch, mismatches
 from tests.conformance.engines import ENGINES
 from tests.conformance.known_gaps import KNOWN_GAPS
-from tests.conformance.suite import Results, cases
+from tests.conformance.suite import Batches, cases
 
 
 @pytest.mark.slow
@@ -26,8 +26,8 @@ def test_case_on_engine(case_name: str, engine_name: str, request: pytest.Fixtur
     gap = KNOWN_GAPS.get((case_name, engine_name))
     if gap is not None:
         request.applymarker(pytest.mark.xfail(reason=gap, strict=True, raises=Mismatch))
-    results: Results = request.getfixturevalue("conformance_results")
-    run = results.get(case_name, engine_name)
+    batches: Batches = request.getfixturevalue("conformance_results")
+    run = batches.get(case_name, engine_name)
     problems = mismatches(run.prepared, run.outcome, engine.knows_commit)
     if problems:
         raise Mismatch(f"{case_name} on {engine_name} ({case.about}):\n  " + "\n  ".join(problems)
