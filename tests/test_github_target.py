@@ -226,9 +226,14 @@ def test_jobs_are_least_privilege_and_pinned() -> None:
                 for entry in job["steps"]:
                     if "uses" in entry:
                         assert re.fullmatch(r"[a-z-]+/[a-z-]+@[0-9a-f]{40}", entry["uses"])
+            # a `uses:` names a pin, or an anchor in `env` that holds one, with its tag beside it
+            pins = dict(re.findall(r"^  MLOPS_ACTION_\w+: &(\w+) (.*)$", text, re.M))
             for line in text.splitlines():
-                if "uses:" in line:
-                    assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
+                if "uses:" in line and "`" not in line:
+                    used = line.split("uses:", 1)[1].strip()
+                    pin = pins[used[1:]] if used.startswith("*") else used
+                    assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", pin), line
+            assert all(re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", p) for p in pins.values())
 
 
 def test_deploy_jobs_use_the_environment_and_the_runner_checks_the_gates() -> None:

@@ -19,6 +19,12 @@ params and fixed text, so a one-stage edit changes only that stage's lines. Once
   whether it was given, the runner's retries and timeout of `defaults`, the spec's env of
   `defaults` as shell (`MLOPS_ENV`), and the stage runner (`compiler.render.runner`) behind a
   short GitHub prelude (`MLOPS_RUNNER`), which picks each param's value and applies the env.
+- YAML anchors in `env` (`_anchors`) for the pinned actions and the image of `defaults`:
+  each job names them by alias (`uses: *checkout`, `container: *image`). GitHub reads anchors
+  and aliases since September 2025 (docs: "Reusing workflow configurations", YAML anchors and
+  aliases); it has no merge key (`<<`), so only whole values are shared. The anchors sit in
+  `env` because it is the one mapping every workflow has that takes any text: each one is also
+  a variable every step sees (`MLOPS_ACTION_*`, `MLOPS_IMAGE`), which is harmless.
 Per job: its needs, runner, time budget, image, matrix; checkout; one download step for every
 artifact it reads; the Run step (`run: exec sh -c "$MLOPS_RUNNER" mlops`, the same bytes for
 every stage) with the stage's own env, secrets, gate data, runner settings that differ from
@@ -68,7 +74,7 @@ from compiler.targets import TARGETS
 from compiler.targets.base import OutputFile
 from compiler.targets.github import NAME
 from compiler.targets.github.budget import JOB_OVERHEAD_MINUTES, budget_minutes
-from compiler.render.encode import Encoded
+from compiler.render.encode import Encoded, yaml_string
 from compiler.targets.github.environment import (
     RUNNER_TEXT,
     Shared,
@@ -123,6 +129,13 @@ class _Upload:
 
 
 @dataclass(frozen=True)
+class _Anchor:
+    var: str                      # the `env` entry that holds it
+    name: str                     # the anchor; jobs write `*name`
+    text: str                     # the YAML text after `&name` (a pin with its tag comment)
+
+
+@dataclass(frozen=True)
 class _Download:
     name: str | None              # one artifact of a job without a matrix: by name
     pattern: str | None           # otherwise a pattern over every artifact it needs, merged
@@ -160,6 +173,8 @@ class _Workflow:
     dispatch: bool
     inputs: tuple[_Input, ...]
     env: Shared                   # what every Run step shares (`environment.py`)
+    anchors: tuple[_Anchor, ...]  # in `env`, before any job names them
+    image: str | None             # the image behind `*image`, when a job uses it
     runner: bool                  # some job runs a command: the workflow holds the runner
     check: _Check | None          # the params check job, first
     concurrency: str
@@ -204,7 +219,7 @@ def _generated_dirs(plans: Sequence[Plan]) -> set[str]:
 
 
 def _workflow_text(workflow: _Workflow) -> str:
-    return render_template("github/workflow.yml.j2", workflow=workflow, actions=_ACTIONS,
+    return render_template("github/workflow.yml.j2", workflow=workflow,
                            runner=RUNNER_TEXT.rstrip("\n"), root=ARTIFACT_ROOT)
 
 
@@ -218,12 +233,29 @@ def _group(plan: Plan, stage: PlanStage | None = None) -> str:
     return f"{base}-{EXPR_REF}"
 
 
+def _anchors(plan: Plan, jobs: Sequence[_Job]) -> tuple[tuple[_Anchor, ...], str | None]:
+    """What jobs name by alias (the template writes `*checkout`, `*download`, `*upload` and
+    `*image`): each pinned action some job uses, and the image of `defaults`
+    when some job runs in it. Decided by the plan's `defaults` and whether any job needs it,
+    never by what most jobs happen to share, so a one-stage edit changes only that stage's
+    lines (and the anchor line, when it is the first or last stage to need one)."""
+    used = {"checkout": bool(jobs), "download": any(j.download is not None for j in jobs),
+            "upload": any(j.uploads for j in jobs)}
+    anchors = [_Anchor(f"MLOPS_ACTION_{key.upper()}", key, _ACTIONS[key])
+               for key in ("checkout", "download", "upload") if used[key]]
+    image = plan.defaults.image
+    if image is None or not any(j.image == image for j in jobs):
+        return tuple(anchors), None
+    return (*anchors, _Anchor("MLOPS_IMAGE", "image", yaml_string(image))), image
+
+
 def _pipeline_workflow(plan: Plan) -> _Workflow:
     push = plan.push
     triggered = plan.schedule is not None or push is not None
     check = _check(plan)
     env = shared(plan)
     jobs = tuple(_job(plan, s, check, env) for s in plan.pipeline_stages)
+    anchors, image = _anchors(plan, jobs)
     return _Workflow(
         name=_title(plan),
         schedule=plan.schedule,
@@ -233,6 +265,8 @@ def _pipeline_workflow(plan: Plan) -> _Workflow:
         dispatch=plan.manual or not triggered,
         inputs=_inputs(plan),
         env=env,
+        anchors=anchors,
+        image=image,
         runner=any(job.run_env is not None for job in jobs),
         check=check,
         concurrency=_group(plan),
@@ -244,9 +278,11 @@ def _scheduled_workflow(plan: Plan, stage: PlanStage) -> _Workflow:
     check = _check(plan)
     env = shared(plan)
     job = _job(plan, stage, check, env)
+    anchors, image = _anchors(plan, (job,))
     return _Workflow(
         name=_title(plan, stage), schedule=stage.schedule, push=None, dispatch=True,
-        inputs=_inputs(plan), env=env, runner=job.run_env is not None,
+        inputs=_inputs(plan), env=env, anchors=anchors, image=image,
+        runner=job.run_env is not None,
         check=check, concurrency=_group(plan, stage), jobs=(job,))
 
 
