@@ -121,7 +121,13 @@ def identifiers(plans: Sequence[Plan]) -> Iterator[Identifier]:
         for part in range(part_count(plan) if part_count(plan) > 1 else 0):
             yield Identifier(scope, f"ConfigMap {configmap_name(plan, part)}", where, label)
         if plan.pipeline_stages:
+            # parts.py names its templates with ours, so it imports this module
+            from compiler.targets.kubernetes import parts
+
             yield Identifier(scope, f"WorkflowTemplate {template_name(plan)}", where, label)
+            for index in range(parts.part_count(plan)):
+                yield Identifier(scope, f"WorkflowTemplate {parts.template_name(plan, index)}",
+                                 where, label)
         for stage in plan.scheduled_stages:
             yield Identifier(scope, f"CronJob {resource_name(plan, stage.dns, CRONJOB_LIMIT)}",
                              where, label)

@@ -6,7 +6,8 @@ Files, under `<targets.kubernetes.path>/<environment or "default">/`, one per re
 |---|---|
 | `configmap.yaml` | ConfigMap `<pipeline>-run`: every stage's command and env file, the stage runner, the params check and schemas (when needed), the commit (`--ref`) |
 | `configmap-<part>.yaml` | with more than `names.STAGES_PER_PART` stages, ConfigMap `<pipeline>-run-<part>`: the files of the stages whose name hashes to it (`scripts.configmap_parts`), no longer in `configmap.yaml` |
-| `workflowtemplate.yaml` | Argo WorkflowTemplate `<pipeline>`: the DAG of pipeline stages, one step template per stage shape |
+| `workflowtemplate.yaml` | Argo WorkflowTemplate `<pipeline>`: the DAG of pipeline stages, one step template per stage shape; past 1,000 stages, the parent of the parts (`parts.py`) |
+| `workflowtemplate-part-<n>.yaml` | past 1,000 stages, Argo WorkflowTemplate `<pipeline>-part-<n>`: the DAG of one part of the stages, which the parent runs as a child Workflow |
 | `cronworkflow.yaml` | Argo CronWorkflow `<pipeline>` (only with `triggers.schedule`) |
 | `cronjob-<stage>.yaml` | CronJob per stage with its own `schedule` |
 | `deployment-<stage>.yaml`, `service-<stage>.yaml`, `networkpolicy-<stage>.yaml`, `hpa-<stage>.yaml` | per `serve` (HPA with `autoscale`); the NetworkPolicy admits ingress on the server's port only |
@@ -32,13 +33,11 @@ matter of a few templates per pipeline. The objects' size limits are `LIMITS`: w
 `ServerSideApply=true` sync option and the 1 MiB object limit applies instead of the 262,144
 bytes of client-side apply's annotation; the WorkflowTemplate keeps to 512 KiB, since every
 run's Workflow holds a copy of its spec and must stay under Argo's 1 MiB with its node status.
-A larger pipeline (over some 2,500 benchmark stages server-side: the 10,000-stage one) is
-refused by lint. It is not split across WorkflowTemplates: a parent DAG of `templateRef` chunks
-would coarsen the edges between chunks to whole chunks, an approval's answer would have to cross
-chunks as DAG outputs, a stage added early would move every chunk boundary after it, and each
-run stores every chunk's templates too (`status.storedTemplates`), so the run's own 1 MiB would
-still bind; a pipeline that large needs splitting into specs and node status offloading
-(argo-workflows.readthedocs.io/en/latest/offloading-large-workflows).
+A pipeline of more than `parts.STAGES_PER_WORKFLOW` stages (1,000) runs as a parent Workflow
+of child Workflows, one per part of its stages, each from its own WorkflowTemplate
+(`workflowtemplate-part-<n>.yaml`); `parts.py` says how, and what it costs. Splitting with
+`templateRef` instead would not do: a run stores every template it references in its own
+status (`status.storedTemplates`), so one Workflow would still hold them all.
 
 Approval (an environment's `approval: true`): before each deploy stage, a task
 `approve-<stage>` suspends the workflow for at most `approval_timeout` (default 24h). Its answer
@@ -95,7 +94,7 @@ from compiler.targets.base import OutputFile
 from compiler.targets.kubernetes import NAME, SERVER_SIDE_ANNOTATION, KubernetesSettings
 from compiler.targets.kubernetes import names
 from compiler.targets.kubernetes.names import configmap_name, template_name
-from compiler.targets.kubernetes import scripts
+from compiler.targets.kubernetes import parts, scripts
 
 APPROVE_TEMPLATE = "approve"
 # The approval's answer: an intermediate parameter of the suspend step (Argo 3.4+), which a
@@ -110,6 +109,7 @@ APPROVE, REJECT = "approve", "reject"
 # A fieldRef, not a `{{workflow.uid}}` value: no Argo expression in an env value at all.
 ARGO_RUN_ID = "metadata.labels['workflows.argoproj.io/workflow']"
 JOB_RUN_ID = "metadata.labels['batch.kubernetes.io/job-name']"
+PART_RUN_ID = f"metadata.annotations['{parts.RUN_ID_ANNOTATION}']"
 # Argo retries a step only while this holds: a failed gate is a verdict, never retried.
 NOT_A_FAILED_GATE = f'lastRetry.exitCode != "{GATE_FAILED}"'
 # The params check (`check_task`): the first task of the DAG when a run's params need more
@@ -157,7 +157,12 @@ def render(plan: Plan) -> list[OutputFile]:
     directory = f"{settings.path.rstrip('/')}/{plan.environment or 'default'}"
     files: list[tuple[str, str, dict[str, Any]]] = _configmaps(plan)
     if plan.pipeline_stages:
-        files.append(("workflowtemplate.yaml", "workflowtemplate.yaml.j2", _workflow(plan)))
+        split = parts.split(plan, approval_guards(plan))
+        files.append(("workflowtemplate.yaml", "workflowtemplate.yaml.j2",
+                      _workflow(plan) if split is None else _parent_workflow(plan, split)))
+        for part in split or ():
+            files.append((f"workflowtemplate-part-{part.index}.yaml", "workflowtemplate.yaml.j2",
+                          _workflow(plan, part)))
         if plan.schedule:
             files.append(("cronworkflow.yaml", "cronworkflow.yaml.j2", _cron_workflow(plan)))
     for stage in plan.scheduled_stages:
@@ -204,11 +209,15 @@ def param_field(param: str) -> str:
     return f"metadata.annotations['{param_annotation(param)}']"
 
 
-def approved(approve_tasks: tuple[str, ...]) -> Optional[str]:
+def approved(approve_tasks: tuple[str, ...], in_part: bool = False) -> Optional[str]:
     """The `when` of a task that runs only if every one of these approvals said `approve`
-    (Argo compares the two sides as strings)."""
+    (Argo compares the two sides as strings). In a part of a split pipeline (`parts.py`) the
+    answers are the part's parameters, given by the parent that asked."""
     if not approve_tasks:
         return None
+    if in_part:
+        return " && ".join(f"{{{{workflow.parameters.{parts.approval_parameter(task)}}}}} == "
+                           f"{APPROVE}" for task in approve_tasks)
     return " && ".join(f"{{{{tasks.{task}.outputs.parameters.{APPROVAL_PARAMETER}}}}} == {APPROVE}"
                        for task in approve_tasks)
 
@@ -289,7 +298,7 @@ def _image(stage: PlanStage) -> str:
     return image
 
 
-def _pod_env(plan: Plan, stage: PlanStage, pod: Pod) -> list[PodEnv]:
+def _pod_env(plan: Plan, stage: PlanStage, pod: Pod, in_part: bool = False) -> list[PodEnv]:
     """The variables that the manifest sets, in the plan's order (a step's matrix combination
     after the built-ins). For a step or a job the rest, spec text, is in the stage's env file
     (`scripts.in_env_file`); the commit comes from the ConfigMap (module docstring), the run id
@@ -305,7 +314,8 @@ def _pod_env(plan: Plan, stage: PlanStage, pod: Pod) -> list[PodEnv]:
             builtins.append(PodEnv(var.name, config=scripts.GIT_SHA_KEY))
         elif var.name == scripts.RUN_ID_VAR:
             if pod == "step":
-                builtins.append(PodEnv(var.name, field=ARGO_RUN_ID))
+                # A part's pods carry the parent's name (`parts.RUN_ID_ANNOTATION`).
+                builtins.append(PodEnv(var.name, field=PART_RUN_ID if in_part else ARGO_RUN_ID))
             elif pod == "job":
                 builtins.append(PodEnv(var.name, field=JOB_RUN_ID))
         elif var.name == scripts.STAGE_VAR and pod == "step":
@@ -396,46 +406,68 @@ def _run_sources(plan: Plan, stages: Sequence[PlanStage]) -> list[str]:
     return [configmap_name(plan)] + [configmap_name(plan, part) for part in used]
 
 
-def _workflow(plan: Plan) -> dict[str, Any]:
-    settings = _settings(plan)
-    stages = plan.pipeline_stages
+def approval_guards(plan: Plan) -> dict[str, tuple[str, ...]]:
+    """Each pipeline stage -> the approve tasks it waits for: its own (a deploy, when the
+    environment asks for approval) and those of every deploy above it, so that nothing
+    downstream of a rejected deploy runs either (a skipped task counts as done for
+    `dependencies`). Stages are in topological order."""
+    guards: dict[str, tuple[str, ...]] = {}
+    for stage in plan.pipeline_stages:
+        guard = [task for need in stage.needs for task in guards[need]]
+        if plan.approval and stage.type == "deploy":
+            guard.append(approval_task(plan, stage))
+        guards[stage.name] = tuple(dict.fromkeys(guard))
+    return guards
+
+
+def _param_annotations(plan: Plan, part: parts.Part | None) -> list[tuple[str, str]]:
     # A run's param values reach the pod through annotations that Argo fills in, read back with
     # the Downward API: the kubelet expands `$(VAR)` in an env `value` (and reduces `$$` to
-    # `$`), never in a `fieldRef`, so a run-time value reaches the stage byte for byte.
-    param_annotations = [(param_annotation(p.name), f"{{{{workflow.parameters.{p.name}}}}}")
-                         for p in plan.params]
+    # `$`), never in a `fieldRef`, so a run-time value reaches the stage byte for byte. A part
+    # learns its run's id the same way (`parts.RUN_ID_PARAMETER`).
+    found = [(param_annotation(p.name), f"{{{{workflow.parameters.{p.name}}}}}")
+             for p in plan.params]
+    if part is not None:
+        found.append((parts.RUN_ID_ANNOTATION, f"{{{{workflow.parameters.{parts.RUN_ID_PARAMETER}}}}}"))
+    return found
+
+
+def _workflow(plan: Plan, part: parts.Part | None = None) -> dict[str, Any]:
+    """The WorkflowTemplate of the pipeline, or of one part of it (`parts.py`): a part has no
+    params check and no approval steps of its own (its parent has them), its stages' `when`
+    reads the approvals' answers from its parameters, and it mounts its parent's workspace."""
+    settings = _settings(plan)
+    stages = plan.pipeline_stages if part is None else part.stages
+    inside = None if part is None else {stage.name for stage in stages}
+    param_annotations = _param_annotations(plan, part)
     tasks: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
     shapes: dict[str, dict[str, Any]] = {}  # template name -> its step (`shape_template`)
     # The repr of a (type, step) -> its template: equal reprs are equal steps, and hashing the
     # step's JSON for each of 10,000 stages took most of this target's render.
     named: dict[str, str] = {}
-    # stage -> the approve tasks it waits for: its own (a deploy) and those of every deploy
-    # above it, so that nothing downstream of a rejected deploy runs either (a skipped task
-    # counts as done for `dependencies`). Stages are in topological order.
-    guards: dict[str, tuple[str, ...]] = {}
-    check = check_task(plan)
+    guards = approval_guards(plan)
+    check = check_task(plan) if part is None else None
     if check is not None:
         tasks.append({"name": check, "template": CHECK_TEMPLATE, "dependencies": [],
-                      "with_items": None, "when": None, "stage": None})
+                      "with_items": None, "when": None, "stage": None, "arguments": []})
         steps.append(_check_step(plan, param_annotations))
     for stage in stages:
         # A stage with no upstream waits for the params check: a refused run starts nothing.
-        dependencies = [plan.stage(n).dns for n in stage.needs] or ([check] if check else [])
-        guard = [task for need in stage.needs for task in guards[need]]
-        if plan.approval and stage.type == "deploy":
+        # (In a part, the upstream in earlier parts have finished before the part started.)
+        dependencies = [plan.stage(n).dns for n in stage.needs
+                        if inside is None or n in inside] or ([check] if check else [])
+        if part is None and plan.approval and stage.type == "deploy":
             # Unconditional: a `when` reading a skipped task's output would never resolve.
             approve = approval_task(plan, stage)
             tasks.append({"name": approve, "template": APPROVE_TEMPLATE,
                           "dependencies": dependencies, "with_items": None, "when": None,
-                          "stage": None})
+                          "stage": None, "arguments": []})
             dependencies = [approve]
-            guard.append(approve)
-        guards[stage.name] = tuple(dict.fromkeys(guard))
         combos = stage.combinations
         step = {
             "matrix": bool(combos), "check": False,
-            "image": _image(stage), "env": _pod_env(plan, stage, "step"),
+            "image": _image(stage), "env": _pod_env(plan, stage, "step", part is not None),
             "annotations": param_annotations,
             "cpu": stage.resources.cpu, "memory": stage.resources.memory,
             "gpu": stage.resources.gpu, "retries": stage.policy.retries,
@@ -449,24 +481,94 @@ def _workflow(plan: Plan) -> dict[str, Any]:
             template = named[key] = shape_template(stage, step)
             assert shapes.setdefault(template, step) == step, f"two shapes named {template}"
         tasks.append({"name": stage.dns, "template": template, "stage": stage.name,
-                      "dependencies": dependencies,
+                      "dependencies": dependencies, "arguments": [],
                       "with_items": [str(c.index) for c in combos] if combos else None,
-                      "when": approved(guards[stage.name])})
+                      "when": approved(guards[stage.name], part is not None)})
     # By name: where a template sits does not depend on which stage uses it first.
     steps += [{"template": name, **shapes[name]} for name in sorted(shapes)]
+    name = template_name(plan) if part is None else parts.template_name(plan, part.index)
     return {
-        **_common(plan),
-        "meta": _meta(plan, template_name(plan), "pipeline"),
-        "pod_labels": names.labels(plan, "pipeline"),
-        "params": [{"name": p.name, "value": p.default_text,
-                    "enum": [env_text(v) for v in p.schema.get("enum", ())],
-                    "description": p.schema.get("description")} for p in plan.params],
+        **_workflow_common(plan, name),
+        "params": _params(plan) + ([] if part is None else parts.child_parameters(plan, part)),
         "workspace": settings.workspace,
+        "workspace_claim": None if part is None else
+        f"{{{{workflow.parameters.{parts.WORKSPACE_PARAMETER}}}}}",
         "run_sources": _run_sources(plan, stages),
-        "stage_parameter": STAGE_PARAMETER,
         "tasks": tasks,
         "steps": steps,
+        "resources": [],
         "approvals": any(t["template"] == APPROVE_TEMPLATE for t in tasks),
+    }
+
+
+def _parent_workflow(plan: Plan, split: Sequence[parts.Part]) -> dict[str, Any]:
+    """The WorkflowTemplate `<pipeline>` of a pipeline split into parts (`parts.py`): the params
+    check, each approval, and one step per part that creates its child Workflow."""
+    settings = _settings(plan)
+    where = {stage.name: part.index for part in split for stage in part.stages}
+    upstream = parts.upstream_parts(plan, split)
+    check = check_task(plan)
+    tasks: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
+    if check is not None:
+        tasks.append({"name": check, "template": CHECK_TEMPLATE, "dependencies": [],
+                      "with_items": None, "when": None, "stage": None, "arguments": []})
+        steps.append(_check_step(plan, _param_annotations(plan, None)))
+    # An approval waits for the parts that hold its deploy's upstream; the deploy's part waits
+    # for the approval.
+    approvals = False
+    for part in split:
+        for stage in part.stages:
+            if plan.approval and stage.type == "deploy":
+                approve = approval_task(plan, stage)
+                ups = sorted({where[n] for n in stage.needs if where[n] != part.index})
+                tasks.append({"name": approve, "template": APPROVE_TEMPLATE,
+                              "dependencies": [parts.part_name(i) for i in ups] or
+                              ([check] if check else []),
+                              "with_items": None, "when": None, "stage": None, "arguments": []})
+                approvals = True
+    resources = []
+    for part in split:
+        # Its upstream parts, and each approval whose answer it takes (its own deploy's, or
+        # those guarding its stages: already done, and said so for Argo's reference check).
+        dependencies = [parts.part_name(i) for i in upstream[part.index]]
+        dependencies += [task for task in part.approvals if task not in dependencies]
+        answers = [(parts.approval_parameter(task),
+                    f"{{{{tasks.{task}.outputs.parameters.{APPROVAL_PARAMETER}}}}}")
+                   for task in part.approvals]
+        tasks.append({"name": parts.part_name(part.index), "template": parts.part_name(part.index),
+                      "dependencies": dependencies or ([check] if check else []),
+                      "with_items": None, "when": None, "stage": None, "arguments": answers})
+        resources.append({"template": parts.part_name(part.index),
+                          "inputs": [name for name, _ in answers],
+                          "manifest": parts.child_manifest(plan, part)})
+    return {
+        **_workflow_common(plan, template_name(plan)),
+        "params": _params(plan),
+        "workspace": settings.workspace,
+        "workspace_claim": None,
+        "run_sources": _run_sources(plan, []),
+        "tasks": tasks,
+        "steps": steps,
+        "resources": resources,
+        "approvals": approvals,
+    }
+
+
+def _params(plan: Plan) -> list[dict[str, Any]]:
+    return [{"name": p.name, "value": p.default_text,
+             "enum": [env_text(v) for v in p.schema.get("enum", ())],
+             "description": p.schema.get("description")} for p in plan.params]
+
+
+def _workflow_common(plan: Plan, name: str) -> dict[str, Any]:
+    """What every WorkflowTemplate of the pipeline says alike."""
+    settings = _settings(plan)
+    return {
+        **_common(plan),
+        "meta": _meta(plan, name, "pipeline"),
+        "pod_labels": names.labels(plan, "pipeline"),
+        "stage_parameter": STAGE_PARAMETER,
         "approval": {"parameter": APPROVAL_PARAMETER, "approve": APPROVE, "reject": REJECT,
                      "timeout": str(duration_seconds(settings.approval_timeout)),
                      "timeout_text": settings.approval_timeout},
