@@ -13,10 +13,11 @@ parameters:
 - every param's value of this run, as the JSON text Argo's `toJson` makes of it (the child's
   manifest is YAML: JSON is YAML, and nothing a value holds can become a key of it);
 - `MLOPS_RUN_ID`, the parent's name: every stage of the run reports the one run id;
-- `MLOPS_WORKSPACE`, the parent's workspace claim (`<parent>-workspace`, the name Argo gives
-  the claim of a `volumeClaimTemplates` entry): every child mounts that one volume, so a stage
-  reads what a stage of another part wrote, as in one Workflow. The claim lives as long as the
-  parent, which outlives its children;
+- `MLOPS_WORKSPACE`, the parent's workspace claim (`<parent>-workspace`: Argo's controller
+  names the claim of a `volumeClaimTemplates` entry `<workflow>-<volume>` and creates it when
+  the run starts): every child mounts that one volume (Argo substitutes global parameters in
+  `spec.volumes`, argo-workflows#1238), so a stage reads what a stage of another part wrote,
+  as in one Workflow. The claim lives as long as the parent, which outlives its children;
 - `ANSWER-approve-<stage>` for each approval that a stage of the part waits for: the answer of the
   parent's `approve-<stage>` step, compared by the stage's `when` as in one Workflow.
 
@@ -28,7 +29,10 @@ boundary of every part after it (the parts' files change, not a stage's lines). 
 account must be allowed to create and get Workflows in its namespace (a Role with `create`,
 `get`, `list`, `watch` and `patch` on `workflows.argoproj.io`; Argo's own resource template
 documentation lists these). Each child is owned by its parent (`setOwnerReference`), so
-deleting a run deletes its parts.
+deleting a run deletes its parts. What an operator should know: `argo stop` or `argo
+terminate` of the parent does not stop a part that is running (stop it too: its name is the
+parent's followed by `-<n>-`); and `argo retry` of the parent runs a failed part again from
+its first stage, as a new Workflow.
 """
 
 from __future__ import annotations
