@@ -157,12 +157,13 @@ def render(plan: Plan) -> list[OutputFile]:
     directory = f"{settings.path.rstrip('/')}/{plan.environment or 'default'}"
     files: list[tuple[str, str, dict[str, Any]]] = _configmaps(plan)
     if plan.pipeline_stages:
-        split = parts.split(plan, approval_guards(plan))
+        guards = approval_guards(plan)
+        split = parts.split(plan, guards)
         files.append(("workflowtemplate.yaml", "workflowtemplate.yaml.j2",
-                      _workflow(plan) if split is None else _parent_workflow(plan, split)))
+                      _workflow(plan, guards) if split is None else _parent_workflow(plan, split)))
         for part in split or ():
             files.append((f"workflowtemplate-part-{part.index}.yaml", "workflowtemplate.yaml.j2",
-                          _workflow(plan, part)))
+                          _workflow(plan, guards, part)))
         if plan.schedule:
             files.append(("cronworkflow.yaml", "cronworkflow.yaml.j2", _cron_workflow(plan)))
     for stage in plan.scheduled_stages:
@@ -432,10 +433,12 @@ def _param_annotations(plan: Plan, part: parts.Part | None) -> list[tuple[str, s
     return found
 
 
-def _workflow(plan: Plan, part: parts.Part | None = None) -> dict[str, Any]:
+def _workflow(plan: Plan, guards: dict[str, tuple[str, ...]],
+              part: parts.Part | None = None) -> dict[str, Any]:
     """The WorkflowTemplate of the pipeline, or of one part of it (`parts.py`): a part has no
     params check and no approval steps of its own (its parent has them), its stages' `when`
-    reads the approvals' answers from its parameters, and it mounts its parent's workspace."""
+    reads the approvals' answers from its parameters, and it mounts its parent's workspace.
+    `guards`: `approval_guards(plan)`."""
     settings = _settings(plan)
     stages = plan.pipeline_stages if part is None else part.stages
     inside = None if part is None else {stage.name for stage in stages}
@@ -446,7 +449,6 @@ def _workflow(plan: Plan, part: parts.Part | None = None) -> dict[str, Any]:
     # The repr of a (type, step) -> its template: equal reprs are equal steps, and hashing the
     # step's JSON for each of 10,000 stages took most of this target's render.
     named: dict[str, str] = {}
-    guards = approval_guards(plan)
     check = check_task(plan) if part is None else None
     if check is not None:
         tasks.append({"name": check, "template": CHECK_TEMPLATE, "dependencies": [],
