@@ -133,6 +133,8 @@ CODES: dict[str, Code] = {c.code: c for c in (
                                                    "than a GitHub-hosted job may (6 hours)"),
     Code("MLP416", "single-node-workspace", W, "stages that run at the same time while the "
                                                "Kubernetes workspace is ReadWriteOnce"),
+    Code("MLP417", "github-artifact-root", E, "an output under .mlops-artifact-root, the path "
+                                              "every GitHub upload names"),
 )}
 
 _DOCS = Path(__file__).resolve().parent / "codedocs"

@@ -431,6 +431,27 @@ def test_gpu_only_in_an_environment() -> None:
     assert d.message.startswith("in environment 'big'") and d.line == 9
 
 
+# --- MLP417 github-artifact-root ------------------------------------------------------------
+
+ROOTED = f"""\
+version: 1
+name: churn
+defaults: {{image: "{IMAGE}"}}
+stages:
+  train: {{run: t, outputs: [.mlops-artifact-root/model/, .mlops-artifact-rootx/, a/.mlops-artifact-root]}}
+"""
+
+
+def test_only_an_output_under_the_artifact_root_is_refused() -> None:
+    # a name that only starts like it, or the name deeper down, roots nothing elsewhere
+    [d] = found(ROOTED, "MLP417")
+    assert "'.mlops-artifact-root/model/'" in d.message and d.line == 5 and d.severity == "error"
+
+
+def test_the_artifact_root_is_free_without_the_github_target() -> None:
+    assert found(ROOTED + "targets: {kubernetes: {}}\n", "MLP417") == []
+
+
 # --- MLP316 missing-image -------------------------------------------------------------------
 
 def test_missing_image_names_the_airflow_target() -> None:

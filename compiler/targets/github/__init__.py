@@ -33,6 +33,11 @@ NAME = "github"
 RunsOn = Union[str, list[str]]
 
 
+# Named in every upload's `path:` and never written (render.py `_upload`); lint refuses an
+# output under it (MLP417, artifact_root.py).
+ARTIFACT_ROOT = ".mlops-artifact-root"
+
+
 class RegistryCredentials(Model):
     """How GitHub logs in to pull a job's container image (a job's `container.credentials`)."""
 
@@ -113,9 +118,9 @@ class GithubTarget:
         return None
 
     def rules(self) -> Sequence[Rule]:
-        from compiler.targets.github import gpu_runner, hosted_time_limit
+        from compiler.targets.github import artifact_root, gpu_runner, hosted_time_limit
 
-        return (gpu_runner.RULE, hosted_time_limit.RULE)
+        return (gpu_runner.RULE, hosted_time_limit.RULE, artifact_root.RULE)
 
     def render(self, plan: Plan) -> list[OutputFile]:
         from compiler.targets.github import render

@@ -72,7 +72,7 @@ from compiler.render.templating import render as render_template
 from compiler.spec.params import env_text
 from compiler.targets import TARGETS
 from compiler.targets.base import OutputFile
-from compiler.targets.github import NAME
+from compiler.targets.github import ARTIFACT_ROOT, NAME
 from compiler.targets.github.budget import JOB_OVERHEAD_MINUTES, budget_minutes
 from compiler.render.encode import Encoded, yaml_string
 from compiler.targets.github.environment import (
@@ -104,9 +104,6 @@ DOWNLOAD_ARTIFACT = ("actions/download-artifact", "d3f86a106a0bac45b974a628896c9
 
 # The job that checks a run's params before any stage: no stage name starts with '_'.
 CHECK_JOB = "_check-params"
-# Named in every upload's `path:` and never written (`_upload`). (An output directory of this
-# name would root its artifact elsewhere; no spec has one, and lint could refuse it.)
-ARTIFACT_ROOT = ".mlops-artifact-root"
 
 
 # ----------------------------------------------------------------------------- context
