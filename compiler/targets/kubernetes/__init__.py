@@ -115,7 +115,7 @@ CAPABILITIES: dict[str, Support] = {
 }
 
 
-# `apply: server-side` puts this annotation on every object (`render.py`): Argo CD then applies
+# `apply: server-side` puts this annotation on every object (`pod.meta`): Argo CD then applies
 # the object server-side (its per-resource sync option), keeping no last-applied copy.
 SERVER_SIDE_ANNOTATION = ("argocd.argoproj.io/sync-options", "ServerSideApply=true")
 

@@ -65,7 +65,7 @@ def trace_annotations(plan: Plan) -> list[tuple[str, str]]:
     `kubectl apply` does not keep), and its commit under `--ref`.
 
     Never the spec's bytes (a hash of the whole spec would change every file on any edit, even
-    a comment: section 5.2), and never in a pod template (`render.py` says how a pod learns the
+    a comment: section 5.2), and never in a pod template (`pod.py` says how a pod learns the
     commit without one), so a build at another commit rolls no workload."""
     result = [("mlops.dev/spec", plan.spec_path)]
     if plan.git_sha:

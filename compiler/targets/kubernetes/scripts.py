@@ -32,7 +32,7 @@ from compiler.targets.kubernetes.names import part_count, stage_part
 RUN_DIR = "/mlops/run"            # the ConfigMap, mounted read-only
 WORKSPACE_DIR = "/workspace"      # the working directory of every stage
 RUNNER_KEY = "_runner.sh"       # stage keys start with a letter: no stage has this key
-# The commit under `build --ref`, read by every pod as MLOPS_GIT_SHA (`render.py`). No stage
+# The commit under `build --ref`, read by every pod as MLOPS_GIT_SHA (`pod.py`). No stage
 # key can be this one: those end in `.sh` or `.env`.
 GIT_SHA_KEY = "commit"
 GIT_SHA_VAR = "MLOPS_GIT_SHA"
@@ -122,7 +122,7 @@ def configmap_parts(plan: Plan) -> list[tuple[int | None, list[tuple[str, str]]]
     """(part, sorted keys and texts) per ConfigMap. Part None is the pipeline's own ConfigMap:
     the runner, the params check, the commit and, unsplit, every stage's files; with more than
     `STAGES_PER_PART` stages each stage's files are in part `stage_part` instead, and every pod
-    mounts the parts it reads as one projected volume (`render.py`)."""
+    mounts the parts it reads as one projected volume (`pod.run_sources`)."""
     shared = {RUNNER_KEY: RUNNER}
     if plan.pipeline_stages and params_need_check(plan):
         shared[PARAMS_CHECK_KEY] = PARAMS_CHECK
