@@ -342,7 +342,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             s1000 = specs[1000]
             # dvc dag takes ~20 s at 1,000 stages: fewer runs of it (one in --quick)
             dvc = timed([tools.bin_of("dvc", "dvc"), "dag"], 1 if args.quick else 3, cwd=dvc_project(work, 1000))
-            m = timed_together({"lint": Job([*MLOPS, "lint", s1000], repeat),
+            # lint exits 1 here: GitHub holds 550 benchmark stages, so at 1,000 it reports
+            # MLP410 for the workflow files (after rendering them), a finding, not a failure.
+            m = timed_together({"lint": Job([*MLOPS, "lint", s1000], repeat, ok=(0, 1)),
                                 "graph": Job([*MLOPS, "graph", s1000], repeat)})
             lint1k, graph1k = m["lint"], m["graph"]
             rows += [
@@ -353,9 +355,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress(f"build, 1,000 and {large:,} stages")
             out = work / "out"
             big_repeat = 1 if args.quick else repeat
-            # At 1,000 stages and more, GitHub's and Argo's files are over their engines' size
-            # limits (MLP410): the build is refused (exit 1) after rendering and measuring every
-            # file, writing nothing. The time is still the whole front end and render.
+            # At 1,000 stages and more, GitHub's workflow files are over GitHub's size limit
+            # (MLP410; Kubernetes holds 10,000 in parts): the build is refused (exit 1) after
+            # rendering and measuring every file, writing nothing. The time is still the whole
+            # front end and render.
             m = timed_together({
                 "build1k": Job([*MLOPS, "build", specs[1000], "--out", out / "1k", "-q"], repeat,
                                ok=(0, 1)),

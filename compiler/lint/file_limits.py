@@ -67,14 +67,16 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         return
     from compiler.targets import TARGETS
 
-    smallest = min((limit.maximum for name in plans[0].targets
-                    for limit in TARGETS[name].limits if isinstance(limit, FileLimit)),
-                   default=None)
+    # Only the targets that declare a file limit are rendered: no other file can exceed one.
+    limited = tuple(name for name in plans[0].targets
+                    if any(isinstance(limit, FileLimit) for limit in TARGETS[name].limits))
+    smallest = min((limit.maximum for name in limited for limit in TARGETS[name].limits
+                    if isinstance(limit, FileLimit)), default=None)
     if smallest is None or max(upper_bound(plan) for plan in plans) <= smallest:
         return  # no file can be that large: nothing to render
     from compiler.pipeline import render
 
-    output = render(plans, tuple(plans[0].targets), "mlops.yaml", all_environments=True)
+    output = render(plans, limited, "mlops.yaml", all_environments=True)
     for found in diagnostics(output.excesses, context.locator):
         yield found
 
