@@ -51,7 +51,8 @@ def _argo_substitute(manifest: str, run: str, values: dict[str, str]) -> str:
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
     # One pass, as Argo's: a substituted value is never read for tags again.
-    tag = r"\{\{workflow\.name\}\}|\{\{=toJson\((?:workflow|inputs)\.parameters\['([A-Za-z0-9_-]+)'\]\)\}\}"
+    tag = (r"\{\{workflow\.name\}\}"
+           r"|\{\{=toJson\((?:workflow|inputs)\.parameters\['([A-Za-z0-9_-]+)'\]\)\}\}")
     done = re.sub(tag, substitute, manifest)
     assert "{{=" not in re.sub(tag, "", manifest)
     return done

@@ -176,7 +176,8 @@ def _param_annotations(plan: Plan, part: parts.Part | None) -> list[tuple[str, s
     found = [(param_annotation(p.name), f"{{{{workflow.parameters.{p.name}}}}}")
              for p in plan.params]
     if part is not None:
-        found.append((parts.RUN_ID_ANNOTATION, f"{{{{workflow.parameters.{parts.RUN_ID_PARAMETER}}}}}"))
+        found.append((parts.RUN_ID_ANNOTATION,
+                      f"{{{{workflow.parameters.{parts.RUN_ID_PARAMETER}}}}}"))
     return found
 
 
@@ -285,11 +286,12 @@ def parent_workflow(plan: Plan, split: Sequence[parts.Part]) -> dict[str, Any]:
         answers = [(parts.approval_parameter(task),
                     f"{{{{tasks.{task}.outputs.parameters.{APPROVAL_PARAMETER}}}}}")
                    for task in part.approvals]
-        tasks.append({"name": parts.part_name(part.index), "template": parts.part_name(part.index),
+        name = parts.part_name(part.index)
+        tasks.append({"name": name, "template": name,
                       "dependencies": dependencies or ([check] if check else []),
                       "with_items": None, "when": None, "stage": None, "arguments": answers})
-        resources.append({"template": parts.part_name(part.index),
-                          "inputs": [name for name, _ in answers],
+        resources.append({"template": name,
+                          "inputs": [param for param, _ in answers],
                           "manifest": parts.child_manifest(plan, part)})
     return {
         **_workflow_common(plan, template_name(plan)),

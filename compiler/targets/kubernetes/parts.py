@@ -18,21 +18,22 @@ parameters:
   the run starts): every child mounts that one volume (Argo substitutes global parameters in
   `spec.volumes`, argo-workflows#1238), so a stage reads what a stage of another part wrote,
   as in one Workflow. The claim lives as long as the parent, which outlives its children;
-- `ANSWER-approve-<stage>` for each approval that a stage of the part waits for: the answer of the
-  parent's `approve-<stage>` step, compared by the stage's `when` as in one Workflow.
+- `ANSWER-approve-<stage>` for each approval that a stage of the part waits for: the answer
+  of the parent's `approve-<stage>` step, compared by the stage's `when` as in one Workflow.
 
 A deploy that waits for approval is a part of its own, so the parent asks once every stage
 above it has finished, and only what needs the deploy waits for the answer. What this costs,
 and why it is only done past the limit: a stage of a part waits for every part that holds one
 of its upstreams to finish, not just for that upstream; and adding a stage early moves the
-boundary of every part after it (the parts' files change, not a stage's lines). The parent's service
-account must be allowed to create and get Workflows in its namespace (a Role with `create`,
-`get`, `list`, `watch` and `patch` on `workflows.argoproj.io`; Argo's own resource template
-documentation lists these). Each child is owned by its parent (`setOwnerReference`), so
-deleting a run deletes its parts. What an operator should know: `argo stop` or `argo
-terminate` of the parent does not stop a part that is running (stop it too: its name is the
-parent's followed by `-<n>-`); and `argo retry` of the parent runs a failed part again from
-its first stage, as a new Workflow.
+boundary of every part after it (the parts' files change, not a stage's lines).
+
+The parent's service account must be allowed to create and watch Workflows in its namespace
+(a Role with `create`, `get`, `list`, `watch` and `patch` on `workflows.argoproj.io`): the
+part step creates its child and watches it until a condition holds. Each child is owned by
+its parent (`setOwnerReference`), so deleting a run deletes its parts. What an operator should
+know: `argo stop` or `argo terminate` of the parent does not stop a part that is running (stop
+it too: its name is the parent's followed by `-<n>-`); and `argo retry` of the parent runs a
+failed part again from its first stage, as a new Workflow.
 """
 
 from __future__ import annotations
@@ -143,8 +144,10 @@ def manifest_text(value: Manifest, indent: str = "") -> str:
         return "{{=" + value.text + "}}"
     if isinstance(value, str):
         return json.dumps(value)
-    if isinstance(value, Mapping) and all(isinstance(v, (str, Expression)) for v in value.values()):
-        return "{" + ", ".join(f"{json.dumps(k)}: {manifest_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, Mapping) and all(isinstance(v, (str, Expression))
+                                          for v in value.values()):
+        pairs = (f"{json.dumps(k)}: {manifest_text(v)}" for k, v in value.items())
+        return "{" + ", ".join(pairs) + "}"
     if isinstance(value, Mapping):
         items = [f"{inner}{json.dumps(k)}: {manifest_text(v, inner)}" for k, v in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + indent + "}"
