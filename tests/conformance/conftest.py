@@ -1,12 +1,15 @@
 """Runs each engine's selected cases once per test process, the first time one is asked for.
 
 The tests of test_conformance.py only read the results: running an engine's cases together
-lets it batch them (one Airflow process for all of them, act in threads). Under ``pytest -n N``
-each engine's tests go to one worker (scheduling.py), so the workers share the engines between
-them instead of each running every batch.
+lets it batch them (one Airflow process for all of them, act in threads). In one process every
+engine's batch runs at once; under ``pytest -n N`` each engine's tests go to one worker
+(scheduling.py), which runs only that engine's batch, so the workers share the engines
+instead of each running every batch.
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -18,15 +21,16 @@ RUN_TEST = "test_case_on_engine"  # scheduling.py finds these tests by the same 
 _RESULTS: list[Results] = []
 
 
-def selected_pairs(items: list[pytest.Item], engine_name: str) -> list[tuple[str, str]]:
-    """``engine_name``'s pairs the session will run: selected and not capability-skipped."""
+def selected_pairs(items: list[pytest.Item], engine_name: str | None) -> list[tuple[str, str]]:
+    """``engine_name``'s pairs (None: every engine's) the session will run: selected and not
+    capability-skipped."""
     pairs = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         if getattr(item, "originalname", None) != RUN_TEST or callspec is None:
             continue
         case_name, engine = callspec.params["case_name"], callspec.params["engine_name"]
-        if engine == engine_name and skip_reason(cases()[case_name], ENGINES[engine]) is None:
+        if engine_name in (None, engine) and skip_reason(cases()[case_name], ENGINES[engine]) is None:
             pairs.append((case_name, engine))
     return pairs
 
@@ -35,7 +39,10 @@ def selected_pairs(items: list[pytest.Item], engine_name: str) -> list[tuple[str
 def conformance_results(request: pytest.FixtureRequest,
                         tmp_path_factory: pytest.TempPathFactory) -> Batches:
     items = request.session.items
-    return Batches(lambda engine: selected_pairs(items, engine),
+    # In one process every engine runs at once on the first result asked for; in an xdist
+    # worker only the engine asked for, since the others' tests went to other workers.
+    worker = os.environ.get("PYTEST_XDIST_WORKER") is not None
+    return Batches(lambda engine: selected_pairs(items, engine if worker else None),
                    tmp_path_factory.mktemp("conformance"), _RESULTS.append)
 
 

@@ -87,7 +87,8 @@ def run_pairs(pairs: Sequence[tuple[str, str]], root: Path) -> Results:
 
 
 class Batches:
-    """Each engine's batch of pairs (``pairs_of(engine)``), run on the first ``get`` for it."""
+    """Each engine's batch of pairs (``pairs_of(engine)``), run on the first ``get`` for it.
+    ``pairs_of`` may give other engines' pairs too: they run at the same time, once."""
 
     def __init__(self, pairs_of: Callable[[str], Sequence[tuple[str, str]]], root: Path,
                  ran: Callable[[Results], object]) -> None:
@@ -96,7 +97,10 @@ class Batches:
 
     def get(self, case: str, engine: str) -> Run:
         if engine not in self._by_engine:
-            results = run_pairs(self._pairs_of(engine), self._root)
-            self._by_engine[engine] = results
+            pairs = self._pairs_of(engine)   # that engine's, or (one process) every engine's
+            results = run_pairs(pairs, self._root)
+            for _, name in pairs:
+                self._by_engine[name] = results
+            self._by_engine.setdefault(engine, results)
             self._ran(results)
         return self._by_engine[engine].get(case, engine)
