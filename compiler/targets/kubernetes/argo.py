@@ -239,7 +239,7 @@ def pipeline_workflow(plan: Plan, guards: dict[str, tuple[str, ...]],
     name = template_name(plan) if part is None else parts.template_name(plan, part.index)
     return {
         **_workflow_common(plan, name),
-        "params": _params(plan) + ([] if part is None else parts.child_parameters(plan, part)),
+        "params": _params(plan) + ([] if part is None else parts.child_parameters(part)),
         "workspace": settings.workspace,
         "workspace_claim": None if part is None else
         f"{{{{workflow.parameters.{parts.WORKSPACE_PARAMETER}}}}}",
@@ -255,8 +255,7 @@ def parent_workflow(plan: Plan, split: Sequence[parts.Part]) -> dict[str, Any]:
     """The WorkflowTemplate `<pipeline>` of a pipeline split into parts (`parts.py`): the params
     check, each approval, and one step per part that creates its child Workflow."""
     settings = target_settings(plan)
-    where = {stage.name: part.index for part in split for stage in part.stages}
-    upstream = parts.upstream_parts(plan, split)
+    where = parts.part_of(split)
     check = check_task(plan)
     tasks: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
@@ -271,7 +270,7 @@ def parent_workflow(plan: Plan, split: Sequence[parts.Part]) -> dict[str, Any]:
         for stage in part.stages:
             if plan.approval and stage.type == "deploy":
                 approve = approval_task(plan, stage)
-                ups = sorted({where[n] for n in stage.needs if where[n] != part.index})
+                ups = parts.upstream_of(where, [stage], part.index)
                 tasks.append({"name": approve, "template": APPROVE_TEMPLATE,
                               "dependencies": [parts.part_name(i) for i in ups] or
                               ([check] if check else []),
@@ -281,7 +280,8 @@ def parent_workflow(plan: Plan, split: Sequence[parts.Part]) -> dict[str, Any]:
     for part in split:
         # Its upstream parts, and each approval whose answer it takes (its own deploy's, or
         # those guarding its stages: already done, and said so for Argo's reference check).
-        dependencies = [parts.part_name(i) for i in upstream[part.index]]
+        dependencies = [parts.part_name(i) for i in parts.upstream_of(where, part.stages,
+                                                                      part.index)]
         dependencies += [task for task in part.approvals if task not in dependencies]
         answers = [(parts.approval_parameter(task),
                     f"{{{{tasks.{task}.outputs.parameters.{APPROVAL_PARAMETER}}}}}")

@@ -118,11 +118,16 @@ def approval_parameter(task: str) -> str:
     return APPROVAL_PREFIX + task
 
 
-def upstream_parts(plan: Plan, parts: Sequence[Part]) -> dict[int, list[int]]:
-    """Each part's index -> the earlier parts that hold an upstream of one of its stages."""
-    where = {stage.name: part.index for part in parts for stage in part.stages}
-    return {part.index: sorted({where[need] for stage in part.stages for need in stage.needs
-                                if where[need] != part.index}) for part in parts}
+def part_of(parts: Sequence[Part]) -> dict[str, int]:
+    """Each stage's name -> the index of the part that holds it."""
+    return {stage.name: part.index for part in parts for stage in part.stages}
+
+
+def upstream_of(where: Mapping[str, int], stages: Sequence[PlanStage], index: int) -> list[int]:
+    """The parts other than `index` that hold an upstream of one of `stages` (`where`:
+    `part_of`)."""
+    return sorted({where[need] for stage in stages for need in stage.needs
+                   if where[need] != index})
 
 
 @dataclass(frozen=True)
@@ -189,8 +194,8 @@ def child_manifest(plan: Plan, part: Part) -> str:
     return manifest_text(manifest) + "\n"
 
 
-def child_parameters(plan: Plan, part: Part) -> list[dict[str, Any]]:
-    """The part's WorkflowTemplate arguments: the params (with their defaults, for a part run
-    by hand) and ours, which have no default: Argo refuses a run that does not give them."""
+def child_parameters(part: Part) -> list[dict[str, Any]]:
+    """The part's own WorkflowTemplate arguments, after the params (which keep their defaults,
+    for a part run by hand): ours have none, so Argo refuses a run that does not give them."""
     ours = [RUN_ID_PARAMETER, WORKSPACE_PARAMETER, *map(approval_parameter, part.approvals)]
     return [{"name": name, "value": None, "enum": [], "description": None} for name in ours]
