@@ -1,0 +1,103 @@
+"""Rendering on several cores (`compiler.fanout`): the same files as in one process, in order.
+
+The forked path only runs in a process with no other thread, and a pytest-xdist worker has
+some: those tests run a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from compiler import fanout
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _python(code: str) -> str:
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_inline_when_this_process_runs_other_threads() -> None:
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not fanout.can_fork()
+        assert fanout.workers_for(8) == 1
+        assert fanout.ordered_map(lambda n: n * n, [1, 2, 3]) == [1, 4, 9]
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_one_task_or_not_parallel_runs_here() -> None:
+    assert fanout.workers_for(1) == 1
+    seen: list[int] = []
+    assert fanout.ordered_map(lambda n: seen.append(n) or n, [5, 6], parallel=False) == [5, 6]
+    assert seen == [5, 6]  # it ran in this process
+
+
+def test_children_return_results_in_order_and_raise_errors_here() -> None:
+    out = _python(
+        "import json, os\n"
+        "from compiler import fanout\n"
+        "assert fanout.can_fork()\n"
+        "def where(n): return (n, os.getpid())\n"
+        "found = fanout.ordered_map(where, list(range(12)))\n"
+        "def fails(n):\n"
+        "    if n == 3: raise ValueError('task 3')\n"
+        "    return n\n"
+        "try:\n"
+        "    fanout.ordered_map(fails, list(range(6)))\n"
+        "    error = None\n"
+        "except ValueError as e:\n"
+        "    error = str(e)\n"
+        "print(json.dumps({'found': found, 'me': os.getpid(), 'error': error,\n"
+        "                  'workers': fanout.workers_for(12)}))\n")
+    result = json.loads(out)
+    assert [n for n, _ in result["found"]] == list(range(12))
+    pids = {pid for _, pid in result["found"]}
+    assert result["me"] not in pids  # each ran in a child
+    assert len(pids) <= result["workers"]
+    assert result["error"] == "task 3"
+
+
+@pytest.mark.skipif(fanout.usable_cores() < 2, reason="needs two cores to render on two")
+def test_a_large_build_renders_the_same_files_on_several_cores() -> None:
+    # 400 benchmark stages, 3 targets, 2 environments: past PARALLEL_FROM_STAGES, and within
+    # every target's limits (GitHub holds 550).
+    out = _python(
+        "import hashlib, json, sys\n"
+        "sys.path.insert(0, 'benchmarks')\n"
+        "import generate\n"
+        "from compiler import fanout, pipeline\n"
+        "raw = generate.spec_text(400).encode()\n"
+        "analysis = pipeline.check(raw, 'mlops.yaml', renders=False)\n"
+        "assert analysis.ok()\n"
+        "plans = pipeline.plans(analysis, spec_path='mlops.yaml')\n"
+        "targets = pipeline.targets_of(plans)\n"
+        "calls = []\n"
+        "real = fanout.ordered_map\n"
+        "def spy(fn, items, parallel=True):\n"
+        "    calls.append((len(items), parallel, fanout.workers_for(len(items))))\n"
+        "    return real(fn, items, parallel=parallel)\n"
+        "fanout.ordered_map = spy\n"
+        "def files(limit):\n"
+        "    pipeline.PARALLEL_FROM_STAGES = limit\n"
+        "    output = pipeline.render(plans, targets, 'mlops.yaml', all_environments=True)\n"
+        "    return [(p, hashlib.sha256(t.encode()).hexdigest()) for p, t in output.files.items()]\n"
+        "print(json.dumps({'forked': files(2_000), 'here': files(10**9), 'calls': calls}))\n")
+    result = json.loads(out)
+    assert result["forked"] == result["here"]  # same paths, same order, same bytes
+    (tasks, parallel, workers), (_, inline, _) = result["calls"]
+    assert parallel and workers >= 2 and not inline
+    assert tasks == 9  # 3 targets x (2 environments + the files they share)
