@@ -132,12 +132,6 @@ def build(analysis: Analysis, *, spec_path: str | None = None, layout: Layout | 
                   all_environments=environment is None)
 
 
-# From this many stage renderings (stages x targets, over the environments) a build renders on
-# every usable core (`compiler.fanout`): about 0.3 s of rendering, ten times what starting
-# the processes costs. Below it, everything renders in this process.
-PARALLEL_FROM_STAGES = 2_000
-
-
 def _render_task(plans: tuple[Plan, ...], task: tuple[str, Plan | None]
                  ) -> tuple[OutputFile, ...]:
     """One target's files for one plan, or (plan None) those it shares between `plans`."""
@@ -172,9 +166,9 @@ def render(plans: tuple[Plan, ...], targets: tuple[str, ...], layout: Layout | s
     tasks: list[tuple[str, Plan | None]] = [
         (name, plan) for name in targets
         for plan in (*plans, *((None,) if all_environments else ()))]
-    stages = sum(len(plan.stages) for plan in plans) * len(targets)
+    units = sum(len(plan.stages) for plan in plans) * len(targets)
     rendered = fanout.ordered_map(partial(_render_task, plans), tasks,
-                                  parallel=stages >= PARALLEL_FROM_STAGES)
+                                  parallel=units >= fanout.LARGE)
     excesses: list[Excess] = []
     for (name, plan), outs in zip(tasks, rendered):
         renderer = TARGETS[name]

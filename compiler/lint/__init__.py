@@ -5,7 +5,9 @@ target is built)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
+from compiler import fanout
 from compiler.diagnostics import Diagnostic
 from compiler.lint import walk
 from compiler.lint import (
@@ -61,12 +63,25 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in sorted((
 
 
 def run(context: LintContext) -> list[Diagnostic]:
-    """Every rule over the context; each finding gets its rule's code and severity."""
-    found: list[Diagnostic] = []
+    """Every rule over the context; each finding gets its rule's code and severity.
+
+    On a large spec the rules that lower the plans run here (the plans stay in this process
+    for the build) while the others run beside them in a forked child (`compiler.fanout`):
+    the same findings, in the same order, in about the time of the slower half."""
+    rules = tuple(RULES.values())
+    units = len(context.spec.stages) * (1 + len(context.environments))
     try:
-        for rule in RULES.values():
-            found += [replace(d, code=rule.code, severity=rule.severity)
-                      for d in rule.check(context)]
+        theirs, mine = fanout.beside(
+            partial(_check, tuple(r for r in rules if not r.lowers), context),
+            partial(_check, tuple(r for r in rules if r.lowers), context),
+            parallel=units >= fanout.LARGE)
     finally:
         walk.forget()  # the shared string walk lives for one run only
-    return found
+    found = {**theirs, **mine}
+    return [d for rule in rules for d in found[rule.code]]
+
+
+def _check(rules: tuple[Rule, ...], context: LintContext) -> dict[str, list[Diagnostic]]:
+    """Each rule's findings, by code."""
+    return {rule.code: [replace(d, code=rule.code, severity=rule.severity)
+                        for d in rule.check(context)] for rule in rules}

@@ -49,6 +49,9 @@ class Rule:
     code: str
     check: Callable[[LintContext], Iterable[Diagnostic]]
     doc: str
+    # Reads the plans (`limits_common.plans_of`): runs in the process that keeps them, while
+    # the other rules of a large spec may run beside it in another (`compiler.lint.run`).
+    lowers: bool = False
 
     @property
     def name(self) -> str:

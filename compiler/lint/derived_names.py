@@ -77,4 +77,4 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
                                "generated names")
 
 
-RULE = Rule("MLP412", check, __doc__ or "")
+RULE = Rule("MLP412", check, __doc__ or "", lowers=True)

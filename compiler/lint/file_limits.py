@@ -81,4 +81,4 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         yield found
 
 
-RULE = Rule("MLP410", check, __doc__ or "")
+RULE = Rule("MLP410", check, __doc__ or "", lowers=True)

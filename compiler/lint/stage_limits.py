@@ -58,4 +58,4 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
                     yield from diagnostics([excess], context.locator)
 
 
-RULE = Rule("MLP411", check, __doc__ or "")
+RULE = Rule("MLP411", check, __doc__ or "", lowers=True)

@@ -79,4 +79,4 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
                                "(targets.github.runs_on: [self-hosted, ...])")
 
 
-RULE = Rule("MLP414", check, __doc__ or "")
+RULE = Rule("MLP414", check, __doc__ or "", lowers=True)
