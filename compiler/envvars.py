@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, Union
 
 from compiler.spec.values import Ref, interpolation_parts
@@ -74,14 +75,10 @@ def stage_env(pipeline: str, stage: str, stage_type: str, environment: str | Non
     axes (as written), tracking, the spec's env (by name), secrets (by name), the gate's data.
     Names are unique: a secret named like an env variable replaces it, and the spec's env
     replaces a tracking variable of the same name (lint keeps the built-ins apart)."""
-    builtins: list[tuple[str, Piece]] = [
-        ("MLOPS_PIPELINE", pipeline), ("MLOPS_STAGE", stage),
-        ("MLOPS_GIT_SHA", git_sha or Engine("git_sha")), ("MLOPS_RUN_ID", Engine("run_id"))]
-    if environment:
-        builtins.append(("MLOPS_ENVIRONMENT", environment))
     secret_names = set(secrets)
-    result = [EnvVar(name, "builtin", (value,)) for name, value in sorted(builtins)]
-    result += [EnvVar(p.var, "param", (Ref("params", p.name),)) for p in params]
+    result = sorted((*_pipeline_builtins(pipeline, environment, git_sha),
+                     EnvVar("MLOPS_STAGE", "builtin", (stage,))), key=_name)
+    result += _param_vars(tuple(p.name for p in params))
     result += [EnvVar(Ref("matrix", axis).var, "matrix", (Ref("matrix", axis),))
                for axis, _ in matrix]
     result += [var for var in tracking_env(tracking, pipeline, stage, stage_type, environment)
@@ -93,6 +90,29 @@ def stage_env(pipeline: str, stage: str, stage_type: str, environment: str | Non
         result += [EnvVar(GATES_VAR, "gate", (gates_json(gate),)),
                    EnvVar(METRICS_VAR, "gate", (gate.metrics,))]
     return tuple(result)
+
+
+def _name(var: EnvVar) -> str:
+    return var.name
+
+
+# The built-ins and params are the same in every stage of a plan: made once, not per stage.
+@lru_cache(maxsize=64)
+def _pipeline_builtins(pipeline: str, environment: str | None, git_sha: str | None
+                       ) -> tuple[EnvVar, ...]:
+    """The built-ins that do not name the stage."""
+    found: list[tuple[str, Piece]] = [
+        ("MLOPS_PIPELINE", pipeline),
+        ("MLOPS_GIT_SHA", git_sha or Engine("git_sha")), ("MLOPS_RUN_ID", Engine("run_id"))]
+    if environment:
+        found.append(("MLOPS_ENVIRONMENT", environment))
+    return tuple(EnvVar(name, "builtin", (value,)) for name, value in found)
+
+
+@lru_cache(maxsize=64)
+def _param_vars(names: tuple[str, ...]) -> tuple[EnvVar, ...]:
+    return tuple(EnvVar(Ref("params", name).var, "param", (Ref("params", name),))
+                 for name in names)
 
 
 def tracking_env(tracking: Tracking, pipeline: str, stage: str, stage_type: str,

@@ -105,8 +105,9 @@ def _env_recipe(env: tuple[EnvVar, ...], combo: Combination | None) -> dict[str,
     matrix = dict(combo.texts) if combo is not None else {}
     recipe: dict[str, Encoded] = {}
     for var in env:
-        pieces = tuple(matrix[p.name] if isinstance(p, Ref) and p.kind == "matrix" else p
-                       for p in var.pieces)
+        pieces = var.pieces if not matrix else tuple(
+            matrix[p.name] if isinstance(p, Ref) and p.kind == "matrix" else p
+            for p in var.pieces)
         value = _encoded(var.origin, pieces)
         if value is not None:
             recipe[var.name] = value

@@ -131,19 +131,18 @@ def step_env(plan: Plan, stage: PlanStage, workflow: Shared) -> tuple[Var, ...]:
     missing = base.keys() - {v.name for v in stage.env}
     assert not missing, f"a pipeline-wide variable the stage does not have: {missing}"
     # A secret with the name of a pipeline-wide variable: MLOPS_ENV would overwrite it.
-    own = any(v.name in workflow.names for v in stage.env if _secret(v))
+    own = any(v.name in workflow.names and _secret(v) for v in stage.env)
     entries: list[Var] = []
     assigned: list[EnvVar] = []
     for var in stage.env:
-        same = base.get(var.name) == var
         if var.name == STAGE_VAR:
             assert var.text == stage.name, "a job's id is its stage's name"
             continue
-        if var.origin == "param" or (var.origin == "builtin" and same):
+        if var.origin == "param" or (var.origin == "builtin" and base.get(var.name) == var):
             continue  # the prelude sets params; the workflow's env holds these built-ins
         if not _assigned(var):
             entries.append(Var(var.name, _yaml(var)))
-        elif own or not same:
+        elif own or base.get(var.name) != var:
             if own or var.text is None or var.name in workflow.names:
                 assigned.append(var)
             else:

@@ -194,9 +194,9 @@ def pipeline_workflow(plan: Plan, guards: dict[str, tuple[str, ...]],
     tasks: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
     shapes: dict[str, dict[str, Any]] = {}  # template name -> its step (`shape_template`)
-    # The repr of a (type, step) -> its template: equal reprs are equal steps, and hashing the
+    # (type, the step's values) -> its template: equal keys are equal steps, and hashing the
     # step's JSON for each of 10,000 stages took most of this target's render.
-    named: dict[str, str] = {}
+    named: dict[tuple[Any, ...], str] = {}
     check = check_task(plan) if part is None else None
     if check is not None:
         tasks.append({"name": check, "template": CHECK_TEMPLATE, "dependencies": [],
@@ -225,7 +225,7 @@ def pipeline_workflow(plan: Plan, guards: dict[str, tuple[str, ...]],
             "retry_when": NOT_A_FAILED_GATE if stage.gate is not None else None,
             "timeout": stage.policy.timeout,
         }
-        key = repr((stage.type, step))
+        key = (stage.type, *(tuple(v) if isinstance(v, list) else v for v in step.values()))
         template = named.get(key, "")
         if not template:  # a shape not seen yet
             template = named[key] = shape_template(stage, step)
