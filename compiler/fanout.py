@@ -75,10 +75,14 @@ def ordered_map(fn: Callable[[T], R], items: Sequence[T], *, parallel: bool = Tr
     global _WORK
     _WORK = (fn, items)
     try:
+        try:
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        except (ImportError, OSError, NotImplementedError):  # no working semaphores: some
+            return [fn(item) for item in items]               # containers lack /dev/shm
         # With "fork", the executor starts all its workers before its own management thread,
         # so no child is forked from a threaded parent. A child that dies (killed, out of
         # memory) fails the map with BrokenProcessPool instead of leaving it waiting.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with pool:
             return list(pool.map(_run, range(len(items))))
     finally:
         _WORK = None

@@ -160,3 +160,16 @@ def test_lint_of_a_large_spec_finds_the_same_beside_the_plans() -> None:
     assert any("MLP410" in d for d in result["beside"])  # a rule that lowers: GitHub's size
     assert any("MLP416" in d for d in result["beside"])  # and one that ran beside it
     assert result["calls"] == [True, False]
+
+
+def test_without_working_semaphores_the_tasks_run_here() -> None:
+    out = _python(
+        "import concurrent.futures, json, os\n"
+        "from compiler import fanout\n"
+        "class NoSemaphores:\n"
+        "    def __init__(self, *args, **kwargs):\n"
+        "        raise OSError(38, 'Function not implemented')\n"
+        "concurrent.futures.ProcessPoolExecutor = NoSemaphores\n"
+        "print(json.dumps([fanout.ordered_map(lambda n: os.getpid(), [1, 2, 3]), os.getpid()]))\n")
+    pids, me = json.loads(out)
+    assert pids == [me] * 3
