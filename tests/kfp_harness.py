@@ -125,18 +125,23 @@ def run(path: str, workspace: str, arguments: dict[str, Any], keep: str | None =
     # The one check turned off: container components run on the host (images are ignored).
     subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component = (
         lambda self, full_command: None)
-    attempts: list[str] = []     # component of each attempt, in order
-    tasks: list[list[str]] = []  # [task, final status], in order of completion
+    attempts: list[str] = []     # task of each attempt, in order (tasks of one shape share
+    tasks: list[list[str]] = []  # a component); [task, final status], in order of completion
+    running: list[str] = []      # the task being run (the orchestrator runs one at a time)
 
     run_attempt = task_dispatcher.run_single_task_implementation
     run_task = task_executor.execute_single_task
 
     def attempt(**kwargs: Any) -> Any:
-        attempts.append(kwargs["component_name"])
+        attempts.append(running[-1])
         return run_attempt(**kwargs)
 
     def task(task_name: str, *args: Any, **kwargs: Any) -> Any:
-        outputs, status = run_task(task_name, *args, **kwargs)
+        running.append(task_name)
+        try:
+            outputs, status = run_task(task_name, *args, **kwargs)
+        finally:
+            running.pop()
         tasks.append([task_name, status.name])
         return outputs, status
 

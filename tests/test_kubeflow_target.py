@@ -45,9 +45,41 @@ def rendered(plan: Plan) -> list[Any]:
     return list(yaml.safe_load_all(out.content))
 
 
+def task_of(docs: list[Any], name: str) -> dict[str, Any]:
+    """The DAG task that runs a stage (or the params check): in the root DAG, or in the DAG of
+    its loop's component."""
+    spec = docs[0]
+    for owner in [spec["root"], *spec["components"].values()]:
+        found = owner.get("dag", {}).get("tasks", {}).get(name)
+        if found is not None and "executorLabel" in spec["components"][
+                found["componentRef"]["name"]]:
+            return dict(found)
+    raise AssertionError(f"no task runs {name}")
+
+
+def label(docs: list[Any], name: str) -> str:
+    """The executor of a stage's task (shared by every stage of its shape)."""
+    component = task_of(docs, name)["componentRef"]["name"]
+    return str(docs[0]["components"][component]["executorLabel"])
+
+
 def executor(docs: list[Any], stage: str) -> dict[str, Any]:
-    container: dict[str, Any] = docs[0]["deploymentSpec"]["executors"][f"exec-{stage}"]["container"]
+    """The container KFP starts for a stage's task, its first argument (the placeholder of the
+    task's MLOPS_SCRIPT) given as the driver gives it: the task's stage script."""
+    container = dict(docs[0]["deploymentSpec"]["executors"][label(docs, stage)]["container"])
+    given = task_of(docs, stage).get("inputs", {}).get("parameters", {}).get(task.SCRIPT_INPUT)
+    if given is not None:
+        script = given["runtimeValue"]["constant"]
+        assert container["args"][0] == task.placeholder(task.SCRIPT_INPUT)
+        container["args"] = [script, *container["args"][1:]]
     return container
+
+
+def platform(docs: list[Any], stage: str) -> dict[str, Any]:
+    """The kfp-kubernetes config of a stage's executor."""
+    found: dict[str, Any] = docs[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"][
+        label(docs, stage)]
+    return found
 
 
 def run_task(docs: list[Any], stage: str, cwd: Path, values: dict[str, str],
@@ -150,7 +182,8 @@ def test_caching_is_on_only_where_the_spec_says(demo: list[Any]) -> None:
         assert t["cachingOptions"] == {"enableCache": False}
     # A cached stage gets no run id and no workspace, either of which would make every run's
     # cache key unique.
-    assert set(tasks["calendar"]["inputs"]["parameters"]) == {"lr", "depth", "label", "flag"}
+    assert set(tasks["calendar"]["inputs"]["parameters"]) == {
+        "MLOPS_SCRIPT", "lr", "depth", "label", "flag"}
     assert not any(a.startswith(("MLOPS_RUN_ID=", "MLOPS_WORKSPACE="))
                    for a in executor(demo, "calendar")["args"])
 
@@ -192,8 +225,7 @@ def test_resources_requests_equal_limits_and_the_gpu(demo: list[Any]) -> None:
 
 def test_the_platform_document_gives_secrets_user_tmp_deadline_and_gpu_placement(
         demo: list[Any]) -> None:
-    executors = demo[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
-    train = executors["exec-train"]
+    train = platform(demo, "train")
     assert train["securityContext"] == {"runAsUser": 65532, "runAsGroup": 65532,
                                         "runAsNonRoot": True}
     assert train["emptyDirMounts"] == [{"volumeName": "mlops-tmp", "mountPath": "/tmp"}]
@@ -204,10 +236,10 @@ def test_the_platform_document_gives_secrets_user_tmp_deadline_and_gpu_placement
     assert train["nodeSelector"] == {"labels": {"gpu": "t4"}}
     assert train["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists",
                                      "effect": "NoSchedule"}]
-    assert "nodeSelector" not in executors["exec-prep"]
+    assert "nodeSelector" not in platform(demo, "prep")
     # KFP retries prep (one pod per attempt); evaluate's pod holds all three attempts.
-    assert executors["exec-prep"]["activeDeadlineSeconds"] == str(600 + 10 + 60)
-    assert executors["exec-evaluate"]["activeDeadlineSeconds"] == str(3 * 610 + 2 * 5 + 60)
+    assert platform(demo, "prep")["activeDeadlineSeconds"] == str(600 + 10 + 60)
+    assert platform(demo, "evaluate")["activeDeadlineSeconds"] == str(3 * 610 + 2 * 5 + 60)
     workspace = demo[1]["platforms"]["kubernetes"]["pipelineConfig"]["workspace"]
     assert workspace == {"size": "10Gi", "kubernetes": {"pvcSpecPatch": {
         "accessModes": ["ReadWriteOnce"]}}}
@@ -223,10 +255,52 @@ def test_a_secret_listed_on_one_stage_reaches_only_that_stage_s_executor() -> No
           train: {{run: "true"}}
         targets: {{kubeflow: {{}}}}
         """)
-    executors = rendered(plan)[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
-    assert executors["exec-deploy"]["secretAsEnv"][0]["keyToEnv"] == [
+    docs = rendered(plan)
+    assert platform(docs, "deploy")["secretAsEnv"][0]["keyToEnv"] == [
         {"secretKey": "DEPLOY_KEY", "envVar": "DEPLOY_KEY"}]
-    assert "secretAsEnv" not in executors["exec-train"]
+    assert "secretAsEnv" not in platform(docs, "train")
+
+
+SHAPES = f"""\
+version: 1
+name: shapes
+defaults: {{image: "{IMAGE}"}}
+stages:
+  a: {{run: "echo a"}}
+  b: {{run: "echo b", env: {{ONLY_B: "1"}}}}
+  c: {{run: "echo c", image: "ghcr.io/acme/other:2.0"}}
+  d: {{run: "echo d", secrets: [D_KEY]}}
+targets: {{kubeflow: {{}}}}
+"""
+
+
+def test_stages_of_one_shape_share_a_component_and_an_executor() -> None:
+    """The 5 kB wrapper is in the file once per shape (image, resources, secrets, deadline,
+    run-time arguments); a stage's own text (command, env) is its task's script."""
+    docs = rendered(plans(SHAPES)[0])
+    assert label(docs, "a") == label(docs, "b")
+    assert len({label(docs, s) for s in "abcd"}) == 3
+    assert len(docs[0]["deploymentSpec"]["executors"]) == 3
+    assert len(docs[0]["components"]) == 3
+    assert all(re.fullmatch(r"exec-stage-[0-9a-f]{10}", label(docs, s)) for s in "abcd")
+    assert "export ONLY_B=1\n" in executor(docs, "b")["args"][0]
+    assert "ONLY_B" not in executor(docs, "a")["args"][0]
+    assert executor(docs, "c")["image"] == "ghcr.io/acme/other:2.0"
+    assert "secretAsEnv" in platform(docs, "d") and "secretAsEnv" not in platform(docs, "a")
+
+
+def test_a_one_stage_edit_changes_only_that_stage_s_lines() -> None:
+    (before,) = TARGET.render(plans(SHAPES)[0])
+    (after,) = TARGET.render(plans(SHAPES.replace('"echo b"', '"echo bee"'))[0])
+    old, new = before.content.splitlines(), after.content.splitlines()
+    changed = [(x, y) for x, y in zip(old, new) if x != y]
+    assert len(old) == len(new) and len(changed) == 1 and "MLOPS_STAGE=b\\n" in changed[0][1]
+    # A new image moves the stage to a shape of its own, and changes no other stage's task.
+    (moved,) = TARGET.render(plans(SHAPES.replace('"echo a"}', '"echo a", image: "x/y:1"}'))[0])
+    docs, moved_docs = rendered(plans(SHAPES)[0]), list(yaml.safe_load_all(moved.content))
+    for stage in "bcd":
+        assert task_of(moved_docs, stage) == task_of(docs, stage)
+    assert label(moved_docs, "a") not in {label(docs, s) for s in "abcd"}
 
 
 BOUNDED = f"""\
@@ -317,7 +391,7 @@ def test_hostile_text_reaches_the_shell_byte_for_byte_and_no_engine_sees_it(
     for doc in docs:
         for text in _strings(doc):
             text = text.replace(task.WRAPPER, "")
-            for name in ("MLOPS_WORKSPACE", "MLOPS_RUN_ID", "MLOPS_COMBINATION"):
+            for name in ("MLOPS_SCRIPT", "MLOPS_WORKSPACE", "MLOPS_RUN_ID", "MLOPS_COMBINATION"):
                 text = text.replace(task.placeholder(name), "")
             for placeholder in (task.WORKSPACE_PLACEHOLDER, task.RUN_ID_PLACEHOLDER):
                 text = text.replace(placeholder, "")
@@ -343,7 +417,10 @@ def _strings(value: Any) -> list[str]:
 def test_only_pipeline_stages_are_in_the_file() -> None:
     (plan,) = plans(SPEC.replace("targets:\n", "  watch:\n    type: monitor\n    schedule: "
                                                 "'@hourly'\n    run: 'true'\ntargets:\n"))
-    assert "exec-watch" not in rendered(plan)[0]["deploymentSpec"]["executors"]
+    docs = rendered(plan)
+    with pytest.raises(AssertionError, match="no task runs watch"):
+        task_of(docs, "watch")
+    assert not any("MLOPS_STAGE=watch" in text for text in _strings(docs))
 
 
 def test_only_scheduled_stages_write_no_file() -> None:
@@ -479,8 +556,8 @@ def test_local_run_a_failing_task_stops_its_dependents_after_its_retries(tmp_pat
     """, probe)
     result = _local(tmp_path, spec)
     assert result["error"] is not None
-    assert result["attempts"].count("comp-flaky") == 2 and (probe / "n").read_text() == "2\n"
-    assert result["attempts"].count("comp-broken") == 2
+    assert result["attempts"].count("flaky") == 2 and (probe / "n").read_text() == "2\n"
+    assert result["attempts"].count("broken") == 2
     assert ["flaky", "SUCCESS"] in result["tasks"] and ["broken", "FAILURE"] in result["tasks"]
     assert _order(probe) == ["broken", "broken"]  # `after` never ran
 
@@ -509,7 +586,7 @@ def test_local_run_gate_passes_or_fails_once(tmp_path: Path, auc: str) -> None:
     else:
         assert result["error"] is not None and "mlops gate: FAIL auc = 0.1" in result["stderr"]
         assert _order(probe) == ["evaluate"]  # checked once, never retried; deploy not run
-        assert result["attempts"] == ["comp-evaluate"]
+        assert result["attempts"] == ["evaluate"]
 
 
 @pytest.mark.slow
@@ -696,7 +773,7 @@ def test_the_hostile_corpus_is_refused_or_reaches_the_task_byte_for_byte(
 def test_a_build_with_ref_stamps_the_commit_into_every_task() -> None:
     (plan,) = plans(SPEC, git_sha="a" * 40)
     docs = rendered(plan)
-    for container in docs[0]["deploymentSpec"]["executors"].values():
-        assert f"export MLOPS_GIT_SHA={'a' * 40}\n" in container["container"]["args"][0]
+    for stage in ("prep", "train", "evaluate", "calendar", "for-each-train"):
+        assert f"export MLOPS_GIT_SHA={'a' * 40}\n" in executor(docs, stage)["args"][0], stage
     (plain,) = plans(SPEC)
     assert "MLOPS_GIT_SHA" not in executor(rendered(plain), "prep")["args"][0]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from pydantic import Field
 
-from compiler.limits import SUPPORTED_STAGES
+from compiler.limits import SUPPORTED_STAGES, FileLimit, Limit
 from compiler.spec.base import Model
 from compiler.spec.types import KubeSubdomain, Quantity, RelPath
 from compiler.targets.base import (
@@ -88,6 +88,20 @@ CAPABILITIES: dict[str, Support] = {
 }
 
 
+# The engines' documented limits on a pipeline file (`compiler.limits`). What Kubeflow
+# Pipelines makes of the file at run time is bounded too, but it is not a file we write: its
+# Argo Workflow holds every task's spec and each distinct component and executor once (JSON),
+# and must fit etcd's 1.5 MiB request limit (about 1,000 tasks of the benchmark spec; README,
+# "Engine limits"). Vertex AI documents no size limit for a pipeline file.
+LIMITS: tuple[Limit, ...] = (
+    FileLimit("a pipeline file uploaded to Kubeflow Pipelines", 32 * 1024 * 1024, "bytes",
+              "the Kubeflow Pipelines API server refuses a larger pipeline file or pipeline "
+              "version (MaxFileLength, 32 MiB, in kubeflow/pipelines "
+              "backend/src/apiserver/common/const.go)",
+              "split the pipeline into several specs", pattern=r"\.yaml$"),
+)
+
+
 class KubeflowTarget:
     name = NAME
     title = "Kubeflow Pipelines and Vertex AI Pipelines"
@@ -96,7 +110,7 @@ class KubeflowTarget:
     default = False
     anchor: Anchor = "output"
     capabilities = CAPABILITIES
-    limits: Sequence[Any] = ()
+    limits = LIMITS
     holds = SUPPORTED_STAGES  # stages of the benchmark spec (`Target.holds`)
     file_pattern = r"(^|/)kfp/"
 

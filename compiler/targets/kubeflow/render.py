@@ -2,13 +2,21 @@
 IR (`PipelineSpec`, schema 2.1.0) and, as a second YAML document, the `platforms.kubernetes`
 document kfp-kubernetes writes (`PlatformSpec`), which Vertex AI ignores.
 
-Per pipeline stage: a component `comp-<stage>` with executor `exec-<stage>`, a container that
-runs `task.WRAPPER` (the stage runner behind a fixed prologue) with the stage script as its
-first argument, and a task of the root DAG; a matrix stage's task sits in a `ParallelFor` (a
-task with a `parameterIterator` over the combinations' indexes, whose component is a DAG of
-that one task). Params are typed inputs of the root DAG, passed to every task. The platform
-document gives each task the spec's secrets (`secretAsEnv`, from `Plan.pod.secret_name`), a
-non-root user, a writable `/tmp`, a deadline, GPU placement, and the run's workspace.
+Per pipeline stage: a task of the root DAG, whose `MLOPS_SCRIPT` input is the stage script
+(`task.script`); a matrix stage's task sits in a `ParallelFor` (a task with a
+`parameterIterator` over the combinations' indexes, whose component is a DAG of that one task).
+Per shape of stage (`compiler.render.shapes`: image, resources, run-time arguments, secrets,
+deadline, GPU placement): one component `comp-stage-<hash>` and its executor
+`exec-stage-<hash>`, a container that runs `task.WRAPPER` (the stage runner behind a fixed
+prologue) with the task's script as its first argument. Writing the 5 kB wrapper once per shape
+rather than once per stage makes a stage about 1.3 kB instead of 7.5 (issue 16), in the file and
+in the Argo Workflow that Kubeflow Pipelines makes of it, which holds each distinct executor
+once (keyed by a hash of its container) and every task. That key is also why stages share a
+component only with an identical executor: KFP's backend keeps the first component spec it sees
+for a container and would give it to every task of that container.
+Params are typed inputs of the root DAG, passed to every task. The platform document gives each
+executor the spec's secrets (`secretAsEnv`, from `Plan.pod.secret_name`), a non-root user, a
+writable `/tmp`, a deadline, GPU placement, and the run's workspace.
 
 Caching is what the spec says: on for `cache: true` stages, explicitly off for every other
 (KFP's SDK turns it on by default). A stage without a gate retries by KFP's `retryPolicy`, each
@@ -30,6 +38,7 @@ from compiler import __version__
 from compiler.plan import Plan, PlanStage
 from compiler.pods import RUN_AS
 from compiler.render.params_check import needs_check
+from compiler.render.shapes import shape_name
 from compiler.render.templating import render as render_template
 from compiler.targets.base import OutputFile
 from compiler.targets.kubeflow import NAME, KubeflowSettings
@@ -48,6 +57,9 @@ _SUFFIX: dict[str, Decimal] = {
 _QUANTITY = re.compile(r"\+?([0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
                        r"([KMGTPE]i|[eE][-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)|[numkMGTPE])?")
 CHECK_TASK = "mlops-check-params"
+# Shapes are `stage-<hash>`, whatever the stages' types: KFP's backend stores one copy of each
+# distinct executor anyway, and names that differ only by type would be copies in the file.
+SHAPE_PREFIX = "stage"
 CHECK_RESOURCES = {"cpu": "100m", "memory": "128Mi", "cores": 0.1, "gigabytes": 0.134217728,
                    "accelerator": None, "gpu": "0"}
 CHECK_DEADLINE = 300  # seconds: the check reads a few variables
@@ -115,12 +127,13 @@ def check_name(plan: Plan) -> str | None:
     return name
 
 
-def component(task: str) -> str:
-    return f"comp-{task}"
+def component(name: str) -> str:
+    """The component of a task (the params check, a loop) or of a shape."""
+    return f"comp-{name}"
 
 
-def executor(stage: PlanStage) -> str:
-    return f"exec-{stage.dns}"
+def executor(name: str) -> str:
+    return f"exec-{name}"
 
 
 # ----------------------------------------------------------------------------- values
@@ -172,7 +185,8 @@ def deadline(stage: PlanStage) -> int | None:
 
 def _stage_inputs(plan: Plan, stage: PlanStage, workspace: bool, inside_loop: bool
                   ) -> tuple[Input, ...]:
-    found = []
+    found = [Input(tasks.SCRIPT_INPUT, "constant",
+                   tasks.script(plan, stage, native_retries=native_retries(stage)))]
     for var, name in tasks.arguments(plan, stage, workspace=workspace):
         if var == tasks.WORKSPACE_VAR:
             found.append(Input(name, "constant", tasks.WORKSPACE_PLACEHOLDER))
@@ -184,24 +198,50 @@ def _stage_inputs(plan: Plan, stage: PlanStage, workspace: bool, inside_loop: bo
     return tuple(found)
 
 
+def _shape(plan: Plan, settings: KubeflowSettings, stage: PlanStage, workspace: bool,
+           param_inputs: list[tuple[str, str]]) -> dict[str, Any]:
+    """What the component, executor and platform config of `stage` hold: everything of the
+    stage but its script (`_stage_inputs`), which its task gives."""
+    arguments = tasks.arguments(plan, stage, workspace=workspace)
+    params = {p.var for p in plan.params}
+    image = stage.image or (stage.serve.image if stage.serve else None)
+    assert image is not None, f"stage {quote(stage.name)} has no image (lint should have said so)"
+    gpu = stage.resources.gpu > 0
+    return {
+        "inputs": [(tasks.SCRIPT_INPUT, "STRING"),
+                   *((name, "STRING") for var, name in arguments if var not in params),
+                   *param_inputs],
+        "image": image,
+        "args": [tasks.placeholder(tasks.SCRIPT_INPUT)]
+        + [f"{var}={tasks.placeholder(name)}" for var, name in arguments],
+        "resources": _resources(settings, stage),
+        "platform": {
+            "secrets": list(tasks.secret_env(stage)),
+            "deadline": deadline(stage),
+            "node_selector": list(plan.pod.gpu_node_selector) if gpu else [],
+            "tolerations": list(plan.pod.gpu_tolerations) if gpu else [],
+        },
+    }
+
+
 def _add_check(plan: Plan, name: str, root_tasks: list[Task], components: list[dict[str, Any]],
                executors: list[dict[str, Any]], platform: list[dict[str, Any]]) -> None:
     """The params check task. It runs in the first stage's image (the check needs python3,
     as a gate does), never cached (it must see each run's values) and never retried."""
     params = tuple(Input(p.name, "component", p.name) for p in plan.params)
     root_tasks.append(Task(name, component(name), (), params, False, None))
-    components.append({"name": component(name), "executor": f"exec-{name}",
+    components.append({"name": component(name), "executor": executor(name),
                        "inputs": [(p.name, _TYPES[p.schema["type"]]) for p in plan.params],
                        "tasks": None})
     first = plan.pipeline_stages[0]
     image = first.image or (first.serve.image if first.serve else None)
     assert image is not None, "the first stage has no image (lint should have said so)"
-    executors.append({"label": f"exec-{name}", "image": image, "command": list(tasks.COMMAND),
+    executors.append({"label": executor(name), "image": image, "command": list(tasks.COMMAND),
                       "args": [tasks.check_script(plan)] + [
                           f"{var}={tasks.placeholder(input_name)}"
                           for var, input_name in tasks.check_arguments(plan)],
                       "resources": CHECK_RESOURCES})
-    platform.append({"label": f"exec-{name}", "secrets": [], "deadline": CHECK_DEADLINE,
+    platform.append({"label": executor(name), "secrets": [], "deadline": CHECK_DEADLINE,
                      "node_selector": [], "tolerations": []})
 
 
@@ -219,17 +259,16 @@ def _context(plan: Plan) -> dict[str, Any]:
     check = check_name(plan)
     if check is not None:
         _add_check(plan, check, root_tasks, components, executors, platform)
+    shapes: dict[str, dict[str, Any]] = {}  # shape name -> what its component holds
     for stage in plan.pipeline_stages:
         workspace = tasks.runs_in_workspace(plan, stage, settings.workspace is not None)
+        shape = _shape(plan, settings, stage, workspace, param_inputs)
+        name = shape_name(SHAPE_PREFIX, shape)
+        assert shapes.setdefault(name, shape) == shape, f"two shapes named {name}"
         # A stage with no upstream waits for the params check: a refused run starts nothing.
         depends = tuple(root_name[n] for n in stage.needs) or ((check,) if check else ())
-        inner = Task(stage.dns, component(stage.dns), () if stage.combinations else depends,
+        inner = Task(stage.dns, component(name), () if stage.combinations else depends,
                      _stage_inputs(plan, stage, workspace, True), stage.cache, _retry(stage))
-        own_inputs = [(name, "STRING") for var, name in tasks.arguments(plan, stage,
-                                                                        workspace=workspace)
-                      if var not in {p.var for p in plan.params}]
-        components.append({"name": component(stage.dns), "executor": executor(stage),
-                           "inputs": own_inputs + param_inputs, "tasks": None})
         if stage.combinations:
             loop = loops[stage.name]
             components.append({"name": component(loop), "executor": None,
@@ -241,21 +280,13 @@ def _context(plan: Plan) -> dict[str, Any]:
                 items=json.dumps([str(c.index) for c in stage.combinations])))
         else:
             root_tasks.append(inner)
-        arguments = [tasks.script(plan, stage, native_retries=native_retries(stage))]
-        arguments += [f"{var}={tasks.placeholder(name)}"
-                      for var, name in tasks.arguments(plan, stage, workspace=workspace)]
-        image = stage.image or (stage.serve.image if stage.serve else None)
-        assert image is not None, f"stage {quote(stage.name)} has no image (lint should have said so)"
-        executors.append({"label": executor(stage), "image": image,
-                          "command": list(tasks.COMMAND), "args": arguments,
-                          "resources": _resources(settings, stage)})
-        gpu = stage.resources.gpu > 0
-        platform.append({
-            "label": executor(stage), "secrets": list(tasks.secret_env(stage)),
-            "deadline": deadline(stage),
-            "node_selector": list(plan.pod.gpu_node_selector) if gpu else [],
-            "tolerations": list(plan.pod.gpu_tolerations) if gpu else [],
-        })
+    for name, shape in shapes.items():
+        components.append({"name": component(name), "executor": executor(name),
+                           "inputs": shape["inputs"], "tasks": None})
+        executors.append({"label": executor(name), "image": shape["image"],
+                          "command": list(tasks.COMMAND), "args": shape["args"],
+                          "resources": shape["resources"]})
+        platform.append({"label": executor(name), **shape["platform"]})
     return {
         "name": pipeline_name(plan),
         "description": plan.description,

@@ -11,12 +11,18 @@ container spec passes through three interpreters that have no escape:
 | the kubelet | expands `$(VAR)` and reduces `$$` to `$` | command, args, env values |
 
 So the spec's text (command, env values, matrix values, gate data, paths to clear) travels as
-shell words of the stage script, `args[0]`, written so that none of those sequences occur in it:
+shell words of the stage script, written so that none of those sequences occur in it:
 a word is single-quoted, and `''` (an empty quoted string, which the shell drops) is put between
 the two characters of every `{{`, `$(` and `$$` and after the `/` of `/kfp-workspace`. The shell
 reads back exactly the text of the spec; no engine finds anything to resolve. The wrapper then
 exports the run-time arguments (params, run id, matrix combination, workspace), changes into the
 workspace, evaluates the stage script and runs the stage runner (`compiler.render.runner`).
+
+Where the script sits: in the task, as the constant of its `MLOPS_SCRIPT` input, which the
+executor passes as `args[0]`. So the wrapper and the runner (about 5 KB) are written once per
+shape of stage (`render.py`), not once per stage: KFP's backend stores each distinct executor
+once in the Argo Workflow of a run, and every task's own text in it, so both the file and that
+Workflow grow by a task's few lines per stage.
 
 Run-time values (a run's param values) are not ours to write: KFP substitutes them into the
 arguments, so they pass through its placeholders and the kubelet like any KFP input.
@@ -43,6 +49,7 @@ COMBINATION_VAR = "MLOPS_COMBINATION"  # run-time argument: the matrix combinati
 WORKSPACE_INPUT = WORKSPACE_VAR
 RUN_ID_INPUT = RUN_ID_VAR
 COMBINATION_INPUT = COMBINATION_VAR
+SCRIPT_INPUT = "MLOPS_SCRIPT"         # constant: the stage script, the executor's first argument
 WORKSPACE_PLACEHOLDER = "{{$.workspace_path}}"
 RUN_ID_PLACEHOLDER = "{{$.pipeline_job_uuid}}"
 

@@ -46,15 +46,13 @@ step gets them (`{{workflow.parameters.X}}` in a pod annotation, read with the D
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any, Optional
 
 from compiler.plan import Plan, PlanStage
 from compiler.render.params_check import SCHEMAS_VAR
 from compiler.render.runner import GATE_FAILED
+from compiler.render.shapes import shape_name
 from compiler.spec.params import env_text
 from compiler.spec.values import duration_seconds
 from compiler.targets.kubernetes import names, parts, scripts
@@ -88,18 +86,11 @@ CHECK_TASK = "mlops-check-params"
 CHECK_TEMPLATE = "check-params"
 CHECK_CPU, CHECK_MEMORY = "100m", "128Mi"
 CHECK_DEADLINE = 300  # seconds: the check reads a few variables
-SHAPE_DIGITS = 10
-
-
 def shape_template(stage: PlanStage, step: dict[str, Any]) -> str:
-    """The name of a stage's step template, `<type>-<10 hex digits>`: a sha256 of everything the
-    template holds for it (its `step`: image, env, resources, retries, deadline, matrix), never
-    of which stage came first. Stages of one type and shape share one template; an edit that
-    changes a stage's shape moves its task to another template and changes no other stage's
-    lines. A type is a word, so no name can be the DAG's `pipeline`, `approve` or
-    `check-params`."""
-    text = json.dumps(step, sort_keys=True, default=asdict, separators=(",", ":"))
-    return f"{stage.type}-{hashlib.sha256(text.encode()).hexdigest()[:SHAPE_DIGITS]}"
+    """The name of a stage's step template (`compiler.render.shapes`): a hash of everything
+    the template holds for it (its `step`: image, env, resources, retries, deadline, matrix).
+    No shape's name can be the DAG's `pipeline`, `approve` or `check-params`."""
+    return shape_name(stage.type, step)
 
 
 def approved(approve_tasks: tuple[str, ...], in_part: bool = False) -> Optional[str]:
