@@ -27,6 +27,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from compiler.analysis import paused_gc
+
+    with paused_gc():  # one short-lived process (lint.py says why)
+        return _graph(args)
+
+
+def _graph(args: argparse.Namespace) -> int:
     from compiler.analysis import analyze, display, find_spec, read_spec
     from compiler.report import text
 

@@ -34,6 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from compiler.analysis import paused_gc
+
+    # One short-lived process, as a build (build.py says why): with the collector on, the first
+    # allocations after each analysis would walk its whole tree once more (0.25 s at 10,000
+    # stages). The cyclic garbage an analysis leaves is small (about 2,300 objects at 1,000
+    # stages), so a pre-commit run over many specs stays small too.
+    with paused_gc():
+        return _lint(args)
+
+
+def _lint(args: argparse.Namespace) -> int:
     from compiler.analysis import analyze, display, find_spec, read_spec
     from compiler.diagnostics import has_errors
     from compiler.report import REPORTERS
