@@ -4,8 +4,9 @@
 A file the spec compiles to that is over a documented limit of the engine that reads it, on
 the rendered bytes: GitHub does not start a workflow file over 512,000 bytes, `kubectl apply`
 (and Argo CD's default sync) keep every object in a 262,144-byte annotation, a ConfigMap holds
-at most 1 MiB. `mlops targets` lists each target's limits; `mlops build` writes nothing while
-one is exceeded. The message names the file, its size, the limit and by how much it is over.
+at most 1 MiB, a Kubeflow Pipelines server takes pipeline files up to 32 MiB. `mlops targets`
+lists each target's limits; `mlops build` writes nothing while one is exceeded. The message
+names the file, its size, the limit and by how much it is over.
 
 Lint only renders the files when a generous upper bound on their size cannot rule the limits
 out, so a small spec is checked without rendering anything.
