@@ -91,8 +91,8 @@ CAPABILITIES: dict[str, Support] = {
 # The engines' documented limits on a pipeline file (`compiler.limits`). What Kubeflow
 # Pipelines makes of the file at run time is bounded too, but it is not a file we write: its
 # Argo Workflow holds every task's spec and each distinct component and executor once (JSON),
-# and must fit etcd's 1.5 MiB request limit (about 1,000 tasks of the benchmark spec; README,
-# "Engine limits"). Vertex AI documents no size limit for a pipeline file.
+# and must fit etcd's 1.5 MiB request limit (about 1,000 stages of the benchmark spec; README,
+# "Generated files", after the table of limits). Vertex AI documents no size limit for a file.
 LIMITS: tuple[Limit, ...] = (
     FileLimit("a pipeline file uploaded to Kubeflow Pipelines", 32 * 1024 * 1024, "bytes",
               "the Kubeflow Pipelines API server refuses a larger pipeline file or pipeline "

@@ -19,7 +19,7 @@ exports the run-time arguments (params, run id, matrix combination, workspace), 
 workspace, evaluates the stage script and runs the stage runner (`compiler.render.runner`).
 
 Where the script sits: in the task, as the constant of its `MLOPS_SCRIPT` input, which the
-executor passes as `args[0]`. So the wrapper and the runner (about 5 KB) are written once per
+executor passes as `args[0]`. So the wrapper and the runner (about 5 kB) are written once per
 shape of stage (`render.py`), not once per stage: KFP's backend stores each distinct executor
 once in the Argo Workflow of a run, and every task's own text in it, so both the file and that
 Workflow grow by a task's few lines per stage.
