@@ -283,6 +283,11 @@ def size_rows(*, quick: bool) -> list[Row]:
     fit = largest.largest("kubernetes", settings={"apply": "server-side"})
     rows.append(Row("largest spec that fits, kubernetes server-side", count(fit.stages), "",
                     None, ">= 2,000", lambda v: v >= 2000, unit="stages"))
+    if not quick:  # Vertex AI runs no Argo Workflow: only the file's 32 MiB applies
+        fit = largest.largest("kubeflow", settings={"platform": "vertex"})
+        rows.append(Row("largest spec that fits, kubeflow on Vertex AI", count(fit.stages), "",
+                        None, f"(no limit up to {fit.stages:,})" if not fit.limited
+                        else "(info)", None, unit="stages"))
     return rows
 
 

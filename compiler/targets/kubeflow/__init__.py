@@ -7,11 +7,11 @@ See `render.py` for the file and `task.py` for how a task runs a stage.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
 from pydantic import Field
 
-from compiler.limits import SUPPORTED_STAGES, FileLimit, Limit
+from compiler.limits import FileLimit, Limit
 from compiler.spec.base import Model
 from compiler.spec.types import KubeSubdomain, Quantity, RelPath
 from compiler.targets.base import (
@@ -49,6 +49,10 @@ class KubeflowSettings(Model):
     """`targets.kubeflow`: KFP v2 pipeline files (Kubeflow Pipelines, Vertex AI Pipelines)."""
 
     path: RelPath = "kfp"
+    platform: Literal["kubeflow", "vertex"] = Field(
+        "kubeflow", description="where the file runs: a Kubeflow Pipelines cluster, which "
+        "runs each run as one Argo Workflow and so bounds the file's size (MLP410), or "
+        "Vertex AI Pipelines, which does not")
     accelerator: str = Field(
         "nvidia.com/gpu", pattern=ACCELERATOR_PATTERN,
         description="what a stage's resources.gpu asks for: a Kubernetes resource name on "
@@ -88,17 +92,28 @@ CAPABILITIES: dict[str, Support] = {
 }
 
 
-# The engines' documented limits on a pipeline file (`compiler.limits`). What Kubeflow
-# Pipelines makes of the file at run time is bounded too, but it is not a file we write: its
-# Argo Workflow holds every task's spec and each distinct component and executor once (JSON),
-# and must fit etcd's 1.5 MiB request limit (about 1,000 stages of the benchmark spec; README,
-# "Generated files", after the table of limits). Vertex AI documents no size limit for a file.
+# The engines' documented limits on a pipeline file (`compiler.limits`).
 LIMITS: tuple[Limit, ...] = (
     FileLimit("a pipeline file uploaded to Kubeflow Pipelines", 32 * 1024 * 1024, "bytes",
               "the Kubeflow Pipelines API server refuses a larger pipeline file or pipeline "
               "version (MaxFileLength, 32 MiB, in kubeflow/pipelines "
               "backend/src/apiserver/common/const.go)",
               "split the pipeline into several specs", pattern=r"\.yaml$"),
+    # A file the server takes is not yet a run that starts: Kubeflow Pipelines compiles each
+    # run into one Argo Workflow that holds every task's spec and each distinct component and
+    # executor (as JSON, in its arguments: backend/src/v2/compiler/argocompiler), and Argo
+    # fails a Workflow over MAX_WORKFLOW_SIZE with its node status, which grows by a driver
+    # and an executor pod per task. As for the Kubernetes target's WorkflowTemplate: half of
+    # Argo's 1 MiB for what the file puts there (measured on the file, which is larger than
+    # that JSON: it is indented YAML), half for the run. Vertex AI runs no Argo Workflow.
+    FileLimit("a pipeline that runs on a Kubeflow Pipelines cluster", 524_288, "bytes",
+              "Kubeflow Pipelines runs each run as one Argo Workflow holding every task's spec, "
+              "and Argo fails a Workflow over MAX_WORKFLOW_SIZE, 1 MiB by default, with its node "
+              "status ('workflow is longer than maximum allowed size'); half of it is left to "
+              "the run",
+              "split the pipeline into several specs; on Vertex AI, which runs no Argo "
+              "Workflow, set 'targets.kubeflow.platform: vertex'", pattern=r"\.yaml$",
+              enforced=lambda settings: settings.platform == "kubeflow"),
 )
 
 
@@ -111,7 +126,7 @@ class KubeflowTarget:
     anchor: Anchor = "output"
     capabilities = CAPABILITIES
     limits = LIMITS
-    holds = SUPPORTED_STAGES  # stages of the benchmark spec (`Target.holds`)
+    holds = 375  # stages of the benchmark spec on a Kubeflow cluster (`Target.holds`)
     file_pattern = r"(^|/)kfp/"
 
     def roots(self, settings: Any) -> tuple[str, ...]:
