@@ -1,7 +1,7 @@
 """Shapes: what stages that render alike share, named by what they hold.
 
 A target that writes one template (Argo) or one component and executor (Kubeflow) for every
-stage of a shape names it `<type>-<10 hex digits>`, a sha256 of everything the shared part
+stage of a shape names it `<prefix>-<10 hex digits>`, a sha256 of everything the shared part
 holds, never of which stage came first. Stages of one shape share it; an edit that changes a
 stage's shape moves that stage to another name and changes no other stage's lines. The prefix
 is a word (a stage type for Argo, `stage` for Kubeflow), so no shape's name can be one of the
