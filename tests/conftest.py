@@ -12,8 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.tooling import cache_dir
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(REPO.glob("examples/*/mlops.yaml"))
+
+# Compiled templates (compiler/render/template_cache.py) go to the test cache, not the user's
+# (the processes the tests start inherit this).
+os.environ.setdefault("MLOPS_CACHE_DIR", str(cache_dir() / "mlops-cache"))
 
 
 @dataclass

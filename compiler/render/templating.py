@@ -6,12 +6,13 @@ value that did not pass through an encoder of `encode.py`: a raw string cannot r
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from typing import Any
 
 import jinja2
 
-from compiler.render import encode
+from compiler.render import encode, template_cache
 from compiler.resources import templates_dir
 
 
@@ -28,16 +29,31 @@ def _finalize(value: Any) -> Any:
                         "through an encoder filter (yaml, py, sh, json or trusted)")
 
 
+# How the templates are read and compiled (the loader aside).
+_OPTIONS: dict[str, Any] = {
+    "undefined": jinja2.StrictUndefined,
+    "autoescape": False,
+    "keep_trailing_newline": True,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "finalize": _finalize,
+}
+
+
+def fingerprint(options: dict[str, Any]) -> str:
+    """A short name for the options: the compiled code depends on them, not only on the
+    templates' text, so each set keeps its own compiled templates (`template_cache`)."""
+    text = ";".join(f"{key}={getattr(value, '__qualname__', value)}"
+                    for key, value in sorted(options.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        finalize=_finalize,
+        bytecode_cache=template_cache.bytecode_cache(fingerprint(_OPTIONS)),
+        **_OPTIONS,
     )
     env.filters.update({
         "yaml": encode.yaml_scalar,
