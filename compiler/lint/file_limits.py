@@ -8,8 +8,8 @@ at most 1 MiB, a Kubeflow Pipelines server takes pipeline files up to 32 MiB. `m
 lists each target's limits; `mlops build` writes nothing while one is exceeded. The message
 names the file, its size, the limit and by how much it is over.
 
-Lint only renders the files when a generous upper bound on their size cannot rule the limits
-out, so a small spec is checked without rendering anything.
+Lint only renders a target's files when a generous upper bound on their size cannot rule its
+limits out, so a small spec is checked without rendering anything.
 
 ## Why it matters
 An engine that refuses a file does not always say so: GitHub silently never starts a workflow
@@ -68,13 +68,14 @@ def check(context: LintContext) -> Iterator[Diagnostic]:
         return
     from compiler.targets import TARGETS
 
-    # Only the targets that declare a file limit are rendered: no other file can exceed one.
+    # Only the targets with a file limit the bound cannot rule out are rendered: no other
+    # target's file can exceed one (a small spec renders nothing).
+    bound = max(upper_bound(plan) for plan in plans)
     limited = tuple(name for name in plans[0].targets
-                    if any(isinstance(limit, FileLimit) for limit in TARGETS[name].limits))
-    smallest = min((limit.maximum for name in limited for limit in TARGETS[name].limits
-                    if isinstance(limit, FileLimit)), default=None)
-    if smallest is None or max(upper_bound(plan) for plan in plans) <= smallest:
-        return  # no file can be that large: nothing to render
+                    if any(isinstance(limit, FileLimit) and limit.maximum < bound
+                           for limit in TARGETS[name].limits))
+    if not limited:
+        return
     from compiler.pipeline import render
 
     output = render(plans, limited, "mlops.yaml", all_environments=True)
