@@ -9,6 +9,7 @@ A renderer encodes the pieces for its engine; none assembles an environment of i
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ class EnvVar:
     origin: Origin
     pieces: tuple[Piece, ...]
 
-    @property
+    @functools.cached_property  # (read for every variable of every stage by each target)
     def text(self) -> str | None:
         """The value when it is literal text only, else None."""
         if all(isinstance(p, str) for p in self.pieces):
@@ -83,9 +84,9 @@ def stage_env(pipeline: str, stage: str, stage_type: str, environment: str | Non
                for axis, _ in matrix]
     result += [var for var in tracking_env(tracking, pipeline, stage, stage_type, environment)
                if var.name not in env and var.name not in secret_names]
-    result += [EnvVar(name, "spec", interpolation_parts(value))
-               for name, value in sorted(env.items()) if name not in secret_names]
-    result += [EnvVar(name, "secret", (Secret(name),)) for name in sorted(secret_names)]
+    result += [_spec_var(name, value) for name, value in sorted(env.items())
+               if name not in secret_names]
+    result += [_secret_var(name) for name in sorted(secret_names)]
     if gate is not None:
         result += [EnvVar(GATES_VAR, "gate", (gates_json(gate),)),
                    EnvVar(METRICS_VAR, "gate", (gate.metrics,))]
@@ -107,6 +108,18 @@ def _pipeline_builtins(pipeline: str, environment: str | None, git_sha: str | No
     if environment:
         found.append(("MLOPS_ENVIRONMENT", environment))
     return tuple(EnvVar(name, "builtin", (value,)) for name, value in found)
+
+
+# Most stages share their env values and secrets (the spec's top-level `env` and `secrets`):
+# each distinct one is parsed and made once, and stages hold the same objects.
+@lru_cache(maxsize=65536)
+def _spec_var(name: str, value: str) -> EnvVar:
+    return EnvVar(name, "spec", interpolation_parts(value))
+
+
+@lru_cache(maxsize=4096)
+def _secret_var(name: str) -> EnvVar:
+    return EnvVar(name, "secret", (Secret(name),))
 
 
 @lru_cache(maxsize=64)
