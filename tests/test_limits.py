@@ -91,6 +91,23 @@ def test_a_spec_that_fits_renders_nothing_in_lint() -> None:
 
 
 
+def test_lint_renders_only_the_targets_whose_limits_the_bound_cannot_rule_out(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # 50 benchmark stages: a bound between Kubernetes' smallest limit and GitHub's
+    raw = generate.spec_text(50).encode()
+    plans = pipeline.plans(pipeline.check(raw, "mlops.yaml"), spec_path="mlops.yaml")
+    bound = max(upper_bound(p) for p in plans)
+    assert 262_144 < bound < 512_000
+    rendered = []
+    for name in ("github", "kubernetes"):
+        original = TARGETS[name].render
+        monkeypatch.setattr(TARGETS[name], "render",
+                            lambda plan, name=name, original=original: (
+                                rendered.append(name), original(plan))[1])
+    assert pipeline.check(raw, "mlops.yaml").ok()
+    assert set(rendered) == {"kubernetes"}
+
+
 def _written(root: Path) -> list[tuple[str, str]]:
     return [(p.relative_to(root).as_posix(), p.read_text()) for p in sorted(root.rglob("*"))
             if p.is_file()]
