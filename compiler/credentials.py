@@ -38,10 +38,26 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # One pass over each string finds whether any pattern matches; most strings match none.
 _ANY = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in _PATTERNS))
 
+# Text that every match of a pattern contains, pattern by pattern: a string holding none of it
+# matches none, and substring tests are several times faster than the patterns' search (lint
+# looks at every distinct string of the spec: 34,000 in the 10,000-stage benchmark).
+_LITERALS = ("PRIVATE KEY", "AKIA", "ASIA", "gh", "github_pat_", "xox", "AIza", "eyJ", "://")
+# ... and for the one case-insensitive pattern, in text folded as `re` folds for IGNORECASE:
+# `casefold` maps `ſ` to `s` and the Kelvin sign to `k`, and `re` also takes a dotless `ı`
+# for `i`.
+_FOLDED = ("passw", "token", "secret", "api", "access")
+
+
+def _may_hold_one(text: str) -> bool:
+    if any(literal in text for literal in _LITERALS):
+        return True
+    folded = text.casefold().replace("\u0131", "i")
+    return any(literal in folded for literal in _FOLDED)
+
 
 def credential_kind(text: str) -> str | None:
     """The kind of credential `text` contains, or None."""
-    if not _ANY.search(text):
+    if not _may_hold_one(text) or not _ANY.search(text):
         return None
     for kind, pattern in _PATTERNS:
         if pattern.search(text):

@@ -329,6 +329,42 @@ def test_no_credential_false_positives() -> None:
     assert found(spec, "MLP308") == []
 
 
+def _without_prefilter(text: str) -> str | None:
+    from compiler import credentials
+
+    if not credentials._ANY.search(text):
+        return None
+    return next((kind for kind, pattern in credentials._PATTERNS if pattern.search(text)), None)
+
+
+# Letters that `re` matches case-insensitively with ASCII ones of the keywords (dotless i,
+# long s, Kelvin sign, dotted capital I), and upper case.
+_FOLDS = {"i": "\u0131", "s": "\u017f", "k": "\u212a", "I": "\u0130"}
+
+
+@pytest.mark.parametrize("text", [
+    *SECRETS.values(), "-----BEGIN RSA " + "PRIVATE KEY-----", "https://u:" + "pa55word@h.example",
+    *(word + "=" + "Tr0ub4dor&3x" for word in ("PASSWORD", "passwd", "Token", "SECRET", "api_key",
+                                              "apikey", "Access-Key")),
+    *("".join(_FOLDS.get(c, c) if i == at else c for i, c in enumerate(word)) + ": Tr0ub4dor&3x"
+      for word in ("password", "token", "secret", "api-key", "access_key", "PASSWORD")
+      for at in range(len(word))),
+    "nothing here", "high-weight tokenizer", "eyJ.only", "ghp_short", "AKIA" + "q" * 16,
+])
+def test_the_quick_check_never_changes_what_is_found(text: str) -> None:
+    from compiler.credentials import credential_kind
+
+    assert credential_kind(text) == _without_prefilter(text)
+
+
+def test_the_quick_check_never_changes_what_is_found_in_the_benchmark_spec() -> None:
+    from benchmarks import generate
+    from compiler.credentials import credential_kind
+
+    texts = set(re.findall(r"[^\n]+", generate.spec_text(200)))
+    assert all(credential_kind(t) == _without_prefilter(t) for t in texts)
+
+
 # --- MLP309 / MLP310 / MLP311 ---------------------------------------------------------------
 
 def test_cron_in_stage_and_environment_patch() -> None:
