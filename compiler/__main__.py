@@ -1,7 +1,5 @@
 """`python -m compiler` is the same as the `mlops` command."""
 
-import sys
+from compiler.cli import entry_point
 
-from compiler.cli import main
-
-sys.exit(main())
+entry_point()

@@ -9,11 +9,13 @@ exceptions into exit codes (SPEC.md section 4): no input ever produces a traceba
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from compiler import __version__
 from compiler.errors import EXIT_INTERNAL, EXIT_USAGE, MlopsError
@@ -33,7 +35,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     parser = _Parser(
         prog="mlops",
         description="Compile one mlops.yaml into GitHub Actions workflows, Airflow DAG files, "
-                    "Kubernetes/Argo manifests and DVC pipelines, and lint it.",
+                    "Kubernetes/Argo manifests, Kubeflow Pipelines / Vertex AI pipeline files "
+                    "and DVC pipelines, and lint it.",
         epilog="Start with 'mlops init', then 'mlops lint' and 'mlops build'. "
                "'mlops COMMAND --help' explains each command.",
     )
@@ -73,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as error:  # the system failed us (a full disk, an unwritable stdout), not a
+        with contextlib.suppress(OSError):  # bug of ours: exit 2, as for any environment error
+            print(f"mlops: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except Exception:  # noqa: BLE001 - the one place that turns our bugs into exit 3
         if debug:
             traceback.print_exc()
@@ -82,3 +89,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "report it with the spec that caused it; rerun with --debug for details.",
                   file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def entry_point() -> NoReturn:
+    """The `mlops` command and `python -m compiler`: `main`, then leave at once.
+
+    Tearing the interpreter down frees every object one by one: after a build of 10,000 stages
+    that takes 0.25-0.45 s, for nothing. When `main` returns, everything is done: files are
+    written and closed, temp files removed, the forked children reaped, locks go with the
+    process. So only the output streams are flushed, and the process ends without the teardown
+    (as mypy does). `main` itself stays an ordinary function: the tests call it in-process.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader left (`mlops graph | head`): nothing more to tell it
+        pass
+    except OSError as error:  # e.g. a redirected stdout on a full disk
+        with contextlib.suppress(OSError):
+            os.write(2, f"mlops: error: cannot write the output: {error}\n".encode())
+        code = code or EXIT_USAGE
+    os._exit(code)

@@ -146,3 +146,29 @@ def test_a_clean_lint_says_so_and_a_dirty_one_counts(tmp_path: Path) -> None:
     assert dirty.err == ""
     # machine formats stay exactly the findings
     assert run_cli("lint", "--format", "json", REPO / "examples/minimal/mlops.yaml").err == ""
+
+
+def test_the_command_writes_all_its_output_before_it_leaves(tmp_path: Path) -> None:
+    # `python -m compiler` ends without the interpreter's teardown (cli.entry_point): what
+    # `main` printed is flushed first, and the files are complete.
+    spec = REPO / "examples/churn/mlops.yaml"
+    for command in (["explain", "MLP410"], ["graph", str(spec), "--format", "dot"]):
+        proc = subprocess.run([sys.executable, "-m", "compiler", *command], capture_output=True,
+                              text=True)
+        inline = run_cli(*command)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (inline.code, inline.out, inline.err)
+    proc = subprocess.run([sys.executable, "-m", "compiler", "build", str(spec), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.count("wrote ") == 22, proc.stderr
+    assert run_cli("build", spec, "--out", tmp_path / "out", "--check").code == 0
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("command", [["explain", "MLP410"],  # small: fails when flushed at exit
+                                     ["schema"]])            # large: fails while printing
+def test_output_that_cannot_be_written_is_an_environment_error(command: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "compiler", *command], stdout=full,
+                              stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert "No space left on device" in proc.stderr and "Traceback" not in proc.stderr
