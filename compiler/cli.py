@@ -94,11 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def entry_point() -> NoReturn:
     """The `mlops` command and `python -m compiler`: `main`, then leave at once.
 
-    Tearing the interpreter down frees every object one by one: after a build of 10,000 stages
-    that takes 0.25-0.45 s, for nothing. When `main` returns, everything is done: files are
-    written and closed, temp files removed, the forked children reaped, locks go with the
-    process. So only the output streams are flushed, and the process ends without the teardown
-    (as mypy does). `main` itself stays an ordinary function: the tests call it in-process.
+    Tearing the interpreter down (its last garbage collection, every module and object freed
+    one by one) takes 90-110 ms after a lint or build of a small spec and 160 ms after a build
+    of 10,000 stages, against 6-25 ms for leaving at once. When `main` returns, all is done:
+    files are written and closed, temp files removed, the forked children reaped, and locks go
+    with the process. So only the output streams are flushed, and the process ends without the
+    teardown (as mypy does). `main` stays an ordinary function: the tests call it in-process.
     """
     code = main()
     try:

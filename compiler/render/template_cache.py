@@ -79,8 +79,8 @@ class _Cache(jinja2.FileSystemBytecodeCache):
     def load_bytecode(self, bucket: Bucket) -> None:
         try:
             super().load_bytecode(bucket)
-        except Exception:  # an unreadable or corrupt file (Jinja leaves some errors unhandled):
-            bucket.reset()  # compile the template instead
+        except Exception:  # noqa: BLE001 - an unreadable or corrupt file (Jinja leaves some
+            bucket.reset()  # errors unhandled): compile the template instead
         if bucket.code is not None and not isinstance(bucket.code, types.CodeType):
             bucket.reset()  # a file that decodes to something other than code
 
