@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import os
 import sys
@@ -19,6 +20,11 @@ from typing import NoReturn
 
 from compiler import __version__
 from compiler.errors import EXIT_INTERNAL, EXIT_USAGE, MlopsError
+
+# What writing the output can fail with that is no bug of ours: a full disk or quota, a file
+# too large for the filesystem, a failing device.
+_NO_ROOM = frozenset(code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG,
+                                       errno.EIO) if code is not None)
 
 # Imported on use, so a command loads only what it needs (lint never imports jinja2 or git).
 COMMANDS = ("init", "lint", "build", "run", "graph", "diff", "history", "schema", "targets",
@@ -76,11 +82,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except OSError as error:  # the system failed us (a full disk, an unwritable stdout), not a
-        with contextlib.suppress(OSError):  # bug of ours: exit 2, as for any environment error
-            print(f"mlops: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    except Exception:  # noqa: BLE001 - the one place that turns our bugs into exit 3
+    except Exception as error:  # noqa: BLE001 - the one place that turns our bugs into exit 3
+        if isinstance(error, OSError) and error.errno in _NO_ROOM:
+            # The system could not take the output: an environment error, as for a full disk
+            # under --out (the writer's own errors say which path).
+            with contextlib.suppress(OSError):
+                print(f"mlops: error: cannot write: {error.strerror}", file=sys.stderr)
+            return EXIT_USAGE
         if debug:
             traceback.print_exc()
         else:
@@ -109,6 +117,6 @@ def entry_point() -> NoReturn:
         pass
     except OSError as error:  # e.g. a redirected stdout on a full disk
         with contextlib.suppress(OSError):
-            os.write(2, f"mlops: error: cannot write the output: {error}\n".encode())
+            os.write(2, f"mlops: error: cannot write: {error.strerror}\n".encode())
         code = code or EXIT_USAGE
     os._exit(code)
