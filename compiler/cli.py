@@ -86,9 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, OSError) and error.errno in _NO_ROOM:
             # The system could not take the output: an environment error, as for a full disk
             # under --out (the writer's own errors say which path).
-            with contextlib.suppress(OSError):
-                print(f"mlops: error: cannot write: {error.strerror}", file=sys.stderr)
-            return EXIT_USAGE
+            return _cannot_write(error)
         if debug:
             traceback.print_exc()
         else:
@@ -116,7 +114,13 @@ def entry_point() -> NoReturn:
     except BrokenPipeError:  # the reader left (`mlops graph | head`): nothing more to tell it
         pass
     except OSError as error:  # e.g. a redirected stdout on a full disk
-        with contextlib.suppress(OSError):
-            os.write(2, f"mlops: error: cannot write: {error.strerror}\n".encode())
-        code = code or EXIT_USAGE
+        exit_code = _cannot_write(error)  # said even when the command already failed
+        code = code or exit_code
     os._exit(code)
+
+
+def _cannot_write(error: OSError) -> int:
+    """Say that the output could not be written (if stderr still takes it): exit 2."""
+    with contextlib.suppress(OSError):
+        print(f"mlops: error: cannot write: {error.strerror}", file=sys.stderr, flush=True)
+    return EXIT_USAGE
